@@ -1,0 +1,342 @@
+"""Answer evaluation: run the answer pipeline on every question and score its public JSON.
+
+Per question: fact recall and `min_facts`, a gold article cited, citation precision, dangling
+markers, abstention (right on negative questions, wrong on answerable ones), RealTime QA's
+`answer_text` found in the answer, and with an LLM available an LLM-judged faithfulness score
+(RAGAS-style: the answer split into statements, each checked against the passages it cites).
+The llama-index baseline is scored by the same code on the same JSON shape.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from eval.configs import EvalConfig
+from eval.datasets import Question
+from eval.metrics import (
+    AbstentionScore,
+    AnswerTextMatch,
+    CitationPrecision,
+    DanglingMarkers,
+    FactRecall,
+    GoldCited,
+    MinFactsReached,
+    Score,
+    markers,
+    summarise,
+)
+from eval.report import Report, fmt, md_escape, md_table, plot_latency
+
+# ----- the LLM judge (RAGAS-style faithfulness) ------------------------------------------------------
+STATEMENTS_PROMPT = (
+    "Split the answer below into short, self-contained factual statements, one per line. "
+    "Replace pronouns with the names they stand for. Keep the citation markers such as [1] that "
+    "follow the part of the answer each statement comes from. Write only the statements.\n\n"
+    "Question: {question}\n"
+    "Answer: {answer}\n\n"
+    "Statements:\n"
+)
+VERDICT_PROMPT = (
+    "Decide for each statement whether the passages below support it. A statement is supported "
+    "only when the passages say it or it follows directly from what they say.\n\n"
+    "PASSAGES:\n{passages}\nEND OF PASSAGES\n\n"
+    "STATEMENTS:\n{statements}\n\n"
+    "Reply with one line per statement: its number, a colon, then yes or no. For example:\n"
+    "1: yes\n2: no\n\n"
+    "Verdicts:\n"
+)
+VERDICT_LINE = re.compile(r"^\s*(\d+)\s*[:.)\-]\s*\**\s*(yes|no)\b", re.I | re.M)
+MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+STATEMENT_PREFIX = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
+MAX_STATEMENTS = 8
+PASSAGE_CHARS = 1500  # of each cited passage shown to the judge
+
+
+@dataclass
+class FaithfulnessJudge:
+    """Faithfulness of an answer to its citations, judged by an LLM (0..1, None if not applicable).
+
+    Statements carrying markers are checked against the passages they cite; statements without
+    markers against all cited passages. Verdicts the judge did not give count as unsupported.
+    """
+
+    llm: Any
+    name: str = "faithfulness"
+
+    def _complete(self, prompt: str) -> str:
+        return str(self.llm.complete(prompt)).strip()
+
+    def statements(self, question: str, answer: str) -> list[str]:
+        """The answer split into statements by the LLM (the answer's sentences if it returns none)."""
+        lines = [STATEMENT_PREFIX.sub("", line).strip() for line in self._complete(STATEMENTS_PROMPT.format(question=question, answer=answer)).splitlines()]
+        found = [line for line in lines if len(line) > 3]
+        if not found:
+            found = [s for s in re.split(r"(?<=[.!?])\s+", answer) if s.strip()]
+        return found[:MAX_STATEMENTS]
+
+    def compute(self, question: str, answer: str, citations: Sequence[Mapping[str, Any]], abstained: bool) -> Score:
+        """Share of the answer's statements that the cited passages support."""
+        if abstained or not citations or not answer.strip():
+            return Score(self.name, None)
+        by_number = {int(c.get("n", 0)): c for c in citations}
+        statements = self.statements(question, answer)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for index, statement in enumerate(statements):
+            cited = tuple(n for n in markers(statement) if n in by_number) or tuple(sorted(by_number))
+            groups.setdefault(cited, []).append(index)
+        supported = [False] * len(statements)
+        for cited, indices in groups.items():
+            passages = "\n".join(f"[{n}] {' '.join(str(by_number[n].get('text', '')).split())[:PASSAGE_CHARS]}" for n in cited)
+            listed = "\n".join(f"{i}: {MARKERS.sub('', statements[index]).strip()}" for i, index in enumerate(indices, 1))
+            reply = self._complete(VERDICT_PROMPT.format(passages=passages, statements=listed))
+            verdicts = {int(m.group(1)): m.group(2).lower() == "yes" for m in VERDICT_LINE.finditer(reply)}
+            for i, index in enumerate(indices, 1):
+                supported[index] = verdicts.get(i, False)
+        if not statements:
+            return Score(self.name, None)
+        detail = [{"statement": s, "supported": ok} for s, ok in zip(statements, supported)]
+        return Score(self.name, sum(supported) / len(statements), detail)
+
+
+# ----- scoring ---------------------------------------------------------------------------------------
+FAILING = {"min_facts", "gold_cited", "answered_when_answerable", "abstained_when_negative", "answer_text_match"}
+
+
+def score_answer(question: Question, record: Mapping[str, Any], judge: FaithfulnessJudge | None = None) -> dict[str, Score]:
+    """Every answer metric for one question, from the public Answer JSON."""
+    answer = str(record.get("answer", ""))
+    citations = list(record.get("citations", []))
+    abstained = bool(record.get("abstained"))
+    abstention = AbstentionScore().compute(abstained, question.answerable)
+    abstention.name = "answered_when_answerable" if question.answerable else "abstained_when_negative"
+    scores = [
+        FactRecall().compute(answer, question.facts),
+        MinFactsReached().compute(answer, question.facts, question.min_facts),
+        GoldCited().compute(citations, question.gold_docs),
+        CitationPrecision().compute(citations, question.gold_docs),
+        DanglingMarkers().compute(answer, citations),
+        abstention,
+        AnswerTextMatch().compute(answer, question.answer_texts),
+    ]
+    if judge is not None:
+        from eval.baseline import EXTRACTIVE_LABEL
+
+        scores.append(judge.compute(question.question, answer.replace(EXTRACTIVE_LABEL, ""), citations, abstained))
+    return {s.name: s for s in scores}
+
+
+def failed_checks(scores: Mapping[str, Score]) -> list[str]:
+    """Names of the pass/fail checks this answer failed (dangling markers count as a failure)."""
+    failed = [name for name in FAILING if name in scores and scores[name].value == 0.0]
+    if scores.get("dangling_markers") and (scores["dangling_markers"].value or 0) > 0:
+        failed.append("dangling_markers")
+    return sorted(failed)
+
+
+@dataclass
+class AnswerOutcome:
+    """One question under one configuration: the answer JSON, its scores and timings."""
+
+    question: Question
+    record: dict[str, Any]
+    scores: dict[str, Score]
+    first_token_s: float | None
+    total_s: float
+    error: str = ""
+
+    @property
+    def failed(self) -> list[str]:
+        """The failed checks (an error is a failure of its own)."""
+        return (["error"] if self.error else []) + failed_checks(self.scores)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for reports."""
+        return {
+            "question": self.question.to_json(),
+            "answer": self.record,
+            "scores": {name: s.to_json() for name, s in self.scores.items()},
+            "failed": self.failed,
+            "first_token_s": self.first_token_s,
+            "total_s": round(self.total_s, 4),
+            "error": self.error,
+        }
+
+
+@dataclass
+class AnswerRun:
+    """All questions under one configuration."""
+
+    config: EvalConfig
+    outcomes: list[AnswerOutcome]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Means of every metric, failures, and latency percentiles."""
+        means = {name: s.mean for name, s in summarise(o.scores for o in self.outcomes).items()}
+        totals = sorted(o.total_s for o in self.outcomes if not o.error)
+        firsts = sorted(o.first_token_s for o in self.outcomes if o.first_token_s is not None)
+        return {
+            **means,
+            "questions": len(self.outcomes),
+            "failed": sum(1 for o in self.outcomes if o.failed),
+            "errors": sum(1 for o in self.outcomes if o.error),
+            "with_dangling_markers": sum(1 for o in self.outcomes if (o.scores.get("dangling_markers") and o.scores["dangling_markers"].value)),
+            "total_p50_s": statistics.median(totals) if totals else None,
+            "total_max_s": totals[-1] if totals else None,
+            "first_token_p50_s": statistics.median(firsts) if firsts else None,
+        }
+
+
+Answerer = Callable[[Question], tuple[dict[str, Any], float | None]]  # -> (answer JSON, first-token seconds)
+
+
+def pipeline_answerer(settings, backend: str | None = None) -> tuple[Answerer, dict[str, Any]]:
+    """Answer with newsrag's `AnswerPipeline` (streamed, to time the first token)."""
+    from rag.pipeline import AnswerPipeline
+
+    pipeline = AnswerPipeline(settings)
+    info: dict[str, Any] = {"backend": backend or settings.llm.backend}
+
+    def answer(question: Question) -> tuple[dict[str, Any], float | None]:
+        began = time.perf_counter()
+        first: float | None = None
+        final = None
+        for event in pipeline.stream(question.question, history=[list(t) for t in question.history], backend=backend):
+            if event.kind == "token" and first is None:
+                first = time.perf_counter() - began
+            elif event.kind == "answer":
+                final = event.answer
+        if final is None:
+            raise RuntimeError("the pipeline ended without an answer")
+        info["backend_used"] = final.backend
+        return final.to_json(question.id), first
+
+    return answer, info
+
+
+def baseline_answerer(baseline) -> Answerer:
+    """Answer with the llama-index baseline (follow-ups asked as the condensed question)."""
+    from eval.retrieval import condensed_query
+
+    def answer(question: Question) -> tuple[dict[str, Any], float | None]:
+        record = baseline.answer(condensed_query(question), question.id)
+        record["question"] = question.question
+        return record, None
+
+    return answer
+
+
+def run_questions(questions: Sequence[Question], answerer: Answerer, judge: FaithfulnessJudge | None, desc: str, progress: bool = True) -> list[AnswerOutcome]:
+    """Answer and score every question; a question that raises is recorded, not fatal.
+
+    Three errors in a row at the start mean a broken configuration: that error is raised.
+    """
+    from tqdm import tqdm
+
+    outcomes: list[AnswerOutcome] = []
+    for question in tqdm(questions, desc=desc, unit="q", file=sys.stderr, disable=not progress or None, leave=False):
+        began = time.perf_counter()
+        try:
+            record, first = answerer(question)
+        except Exception as exc:
+            if len(outcomes) >= 2 and all(o.error for o in outcomes):
+                raise
+            error = f"{type(exc).__name__}: {exc}"
+            outcomes.append(AnswerOutcome(question, {"answer": "", "abstained": False, "citations": []}, {}, None, time.perf_counter() - began, error))
+            continue
+        total = time.perf_counter() - began
+        try:
+            scores = score_answer(question, record, judge)
+        except Exception as exc:  # a failing judge must not lose the other scores
+            scores = score_answer(question, record, None)
+            scores["faithfulness"] = Score("faithfulness", None, f"judge failed: {type(exc).__name__}: {exc}")
+        outcomes.append(AnswerOutcome(question, record, scores, first, total))
+    return outcomes
+
+
+# ----- report --------------------------------------------------------------------------------------
+SUMMARY_COLUMNS = [
+    ("fact_recall", "fact recall"),
+    ("min_facts", "min facts"),
+    ("gold_cited", "gold cited"),
+    ("citation_precision", "citation precision"),
+    ("with_dangling_markers", "answers with dangling [n]"),
+    ("abstained_when_negative", "abstained on negatives"),
+    ("answered_when_answerable", "answered answerables"),
+    ("answer_text_match", "answer_text found"),
+    ("faithfulness", "faithfulness (LLM judge)"),
+    ("failed", "failed questions"),
+    ("errors", "errors"),
+    ("first_token_p50_s", "first token p50 s"),
+    ("total_p50_s", "answer p50 s"),
+]
+
+
+def _answer_block(outcome: AnswerOutcome) -> str:
+    q = outcome.question
+    lines = [f"#### {q.id} ({q.type}): {md_escape(q.question)}", ""]
+    for user, assistant in q.history:
+        lines.append(f"> earlier: {md_escape(user)} → {md_escape(assistant, 160)}")
+    if outcome.error:
+        lines.append(f"- error: `{md_escape(outcome.error, 300)}`")
+    lines.append(f"- failed: {', '.join(outcome.failed) or 'nothing'}")
+    lines.append(f"- answer{' (abstained)' if outcome.record.get('abstained') else ''}: {md_escape(outcome.record.get('answer', ''), 700)}")
+    for c in outcome.record.get("citations", []):
+        gold = " **gold**" if c.get("doc_id") in q.gold_docs else ""
+        lines.append(f"  - [{c.get('n')}] `{c.get('doc_id')}`{gold} {md_escape(c.get('title', ''), 80)}: {md_escape(c.get('text', ''), 220)}")
+    lines.append(f"- gold: {', '.join(f'`{d}`' for d in q.gold_docs) or 'none (unanswerable)'}")
+    if q.facts:
+        missing = outcome.scores.get("fact_recall")
+        lines.append(f"- facts missing: {md_escape((missing.detail or {}).get('missing', []) if missing else q.facts)}")
+    if q.answer_texts:
+        lines.append(f"- accepted answers: {md_escape(q.answer_texts)}")
+    faith = outcome.scores.get("faithfulness")
+    if faith is not None and faith.value is not None:
+        lines.append(f"- faithfulness {faith.value:.2f}: " + "; ".join(f"{'✓' if d['supported'] else '✗'} {md_escape(d['statement'], 120)}" for d in faith.detail))
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[Question]) -> None:
+    """Summary table, failures first (question, answer, citations, gold), every answer, plots, JSON."""
+    summaries = {run.config.name: run.summary() for run in runs}
+    rows = [[label] + [summaries[run.config.name].get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
+    kinds = {}
+    for q in questions:
+        kinds[q.type] = kinds.get(q.type, 0) + 1
+    report.add(
+        f"## Summary\n\nQuestions: {len(questions)} ({', '.join(f'{n} {t}' for t, n in sorted(kinds.items()))}).\n\n"
+        + md_table(["metric", *[run.config.name for run in runs]], rows)
+        + "\n\nMeans are over the questions a metric applies to (fact checks: questions with facts; gold and "
+        "citation checks: answerable questions; answer_text: RealTime QA questions)."
+    )
+    report.add("### Configurations\n\n" + "\n".join(f"- **{run.config.name}**: {run.info.get('description', '')}" for run in runs))
+    for run in runs:
+        failures = [o for o in run.outcomes if o.failed]
+        report.add(f"## Failures of {run.config.name}: {len(failures)} of {len(run.outcomes)}\n\n" + "\n".join(_answer_block(o) for o in failures))
+    passes_table = []
+    by_config = [{o.question.id: o for o in run.outcomes} for run in runs]
+    for q in questions:
+        passes_table.append([q.id, q.type, md_escape(q.question, 70)] + [", ".join(m[q.id].failed) or "ok" if q.id in m else "–" for m in by_config])
+    report.add("## Every question: failed checks\n\n" + md_table(["id", "type", "question", *[run.config.name for run in runs]], passes_table))
+    report.add("## Answers that passed\n\n" + "\n".join(_answer_block(o) for o in runs[0].outcomes if not o.failed))
+    plot_latency({run.config.name: [o.total_s for o in run.outcomes if not o.error] for run in runs}, report.plot_path("answer_latency.png"), "time to full answer", unit="s")
+    report.data.update(
+        {
+            "configurations": [
+                {"name": run.config.name, "baseline": run.config.baseline, "overrides": run.config.overrides, "info": run.info,
+                 "summary": summaries[run.config.name], "questions": [o.to_json() for o in run.outcomes]}
+                for run in runs
+            ]
+        }
+    )
+
+
+def fmt_summary(summary: Mapping[str, Any]) -> str:
+    """One line of the main figures, for the terminal."""
+    keys = ("fact_recall", "min_facts", "gold_cited", "citation_precision", "abstained_when_negative", "answered_when_answerable", "answer_text_match", "faithfulness")
+    return ", ".join(f"{k}={fmt(summary.get(k))}" for k in keys if summary.get(k) is not None)

@@ -1,0 +1,258 @@
+"""`newsrag eval retrieval|answers|bench`: argument parsing and dispatch.
+
+`newsrag.cli` hands over the arguments after `eval` (`args.eval_args`); they are parsed here so
+that the eval package owns its options. Every run writes `report.md`, `report.json` and PNG
+plots into `--out DIR` (default `eval-reports/<timestamp>-<kind>/` in the current directory)
+and prints the main figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+# The shared evaluation data (read-only); `NEWSRAG_EVAL_DATA` points elsewhere.
+SHARED = Path(os.environ.get("NEWSRAG_EVAL_DATA", "/work/shared"))
+DEV_CORPUS = SHARED / "corpus" / "realtimeqa" / "dev_corpus.jsonl.gz"
+DEV_QUESTIONS = SHARED / "corpus" / "realtimeqa" / "dev_questions.jsonl"
+SEED_CORPUS = SHARED / "corpus" / "seed-articles"
+SEED_QUESTIONS = SHARED / "eval" / "seed_dev.jsonl"
+DEFAULT_SIZES = "1000,10000,50000"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: eval-reports/<timestamp>-<kind>/)")
+    parser.add_argument("--store", type=Path, metavar="DIR", help="folder for the eval stores (default: $NEWSRAG_HOME/eval-stores)")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
+    parser.add_argument("--embed-backend", choices=["torch", "onnx", "onnx-int8"], help="embedding runtime")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _answer_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=["local", "openai", "ollama", "extractive"], help="answer backend")
+    parser.add_argument("--model", help="model name on an openai/ollama server")
+    parser.add_argument("--model-path", type=Path, help="GGUF file for the local backend")
+    parser.add_argument("--api-base", help="URL of an openai-compatible or ollama server")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `newsrag eval` parser with its three subcommands."""
+    parser = argparse.ArgumentParser(prog="newsrag eval", description="Measure retrieval and answer quality, and speed.")
+    sub = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+
+    p = sub.add_parser("retrieval", help="hit@k, MRR@10 and recall@k against gold article ids")
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE", help="seed-set or RealTime QA questions (JSONL)")
+    p.add_argument("--corpus", type=Path, required=True, metavar="PATH", help="the articles (JSONL[.gz] or a folder)")
+    p.add_argument("--top-k", type=int, default=10, help="articles ranked per question (default 10)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--compare", nargs="*", metavar="CONFIG", help="also run these configurations (default: baseline); see eval.configs")
+    _common(p)
+
+    p = sub.add_parser("answers", help="run the answer pipeline and score facts, citations, abstention")
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE")
+    p.add_argument("--corpus", type=Path, metavar="PATH", help="build/reuse an eval store of these articles (default: the configured store)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--compare", nargs="*", metavar="CONFIG", help="also run these configurations (default: baseline)")
+    p.add_argument("--judge-backend", choices=["auto", "none", "local", "openai", "ollama"], default="auto",
+                   help="LLM for the faithfulness judge (auto: the answer backend when it is an LLM)")
+    _answer_flags(p)
+    _common(p)
+
+    p = sub.add_parser("bench", help="ingestion throughput, query latency against size, answer latency")
+    p.add_argument("--what", default="ingest,query,answer", help="comma-separated parts: ingest, query, answer")
+    p.add_argument("--corpus", type=Path, default=DEV_CORPUS, metavar="PATH", help="corpus for ingestion and scaling (default: RealTime QA dev)")
+    p.add_argument("--limit", type=int, default=0, help="ingest only the first N articles (0: all)")
+    p.add_argument("--sizes", default=DEFAULT_SIZES, help=f"collection sizes in chunks (default {DEFAULT_SIZES})")
+    p.add_argument("--queries", type=Path, default=DEV_QUESTIONS, metavar="FILE", help="questions used as queries for latency")
+    p.add_argument("--backends", default="extractive,local", help="answer backends to time (comma-separated)")
+    p.add_argument("--answer-questions", type=Path, default=SEED_QUESTIONS, metavar="FILE")
+    p.add_argument("--answer-corpus", type=Path, default=SEED_CORPUS, metavar="PATH")
+    _answer_flags(p)
+    _common(p)
+    return parser
+
+
+def _settings(args: argparse.Namespace):
+    from newsrag.cli import settings_from
+
+    # settings_from reads only the attributes present; --store here is the eval-store folder, not the store.
+    view = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "store"})
+    return settings_from(view)
+
+
+def _usage(message: str):
+    from newsrag.cli import UsageError
+
+    return UsageError(message)
+
+
+def _load_questions(path: Path, limit: int | None):
+    from eval.datasets import DatasetError, load_questions
+
+    try:
+        return load_questions(path, limit)
+    except DatasetError as exc:
+        raise _usage(str(exc)) from None
+
+
+def _configs(values: list[str] | None):
+    from eval.configs import ConfigError, parse_configs
+
+    try:
+        return parse_configs(values)
+    except ConfigError as exc:
+        raise _usage(f"--compare: {exc}") from None
+
+
+def _report(kind: str, title: str, args: argparse.Namespace, argv: list[str]):
+    from eval.report import Report, default_out_dir
+
+    report = Report(kind, title, args.out or default_out_dir(kind))
+    report.data["argv"] = argv
+    return report
+
+
+def _finish(report) -> None:
+    md_path, json_path = report.write()
+    print(f"report: {md_path}\njson:   {json_path}")
+    for name in report.plots:
+        if (report.out_dir / name).exists():
+            print(f"plot:   {report.out_dir / name}")
+
+
+def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
+    """Retrieval metrics for ours and the compared configurations."""
+    from eval import retrieval
+
+    if args.top_k < 1:
+        raise _usage("--top-k must be at least 1")
+    if not args.corpus.exists():
+        raise _usage(f"{args.corpus}: no such corpus file or folder")
+    questions = _load_questions(args.questions, args.limit)
+    configs = _configs(args.compare)
+    settings = _settings(args)
+    report = _report("retrieval", "newsrag retrieval evaluation", args, argv)
+    runs = retrieval.evaluate(questions, configs, settings, args.corpus, args.store, args.top_k, progress=not args.no_progress)
+    retrieval.write_report(report, runs, questions, args.corpus)
+    report.data["questions_file"] = str(args.questions)
+    for run in runs:
+        s = run.summary()
+        figures = ", ".join(f"{k}={s[k]:.3f}" for k in ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "recall@10") if s.get(k) is not None)
+        print(f"{run.config.name}: {figures} ({s['scored']} questions)")
+    _finish(report)
+    return 0
+
+
+def _judge(args: argparse.Namespace, settings) -> Any:
+    """The faithfulness judge, or None when no LLM is available (or it was turned off)."""
+    from eval.answers import FaithfulnessJudge
+    from rag.backends import BackendError, get_llm
+
+    choice = args.judge_backend
+    if choice == "none":
+        return None
+    backend = settings.llm.backend if choice == "auto" else choice
+    if backend == "extractive":
+        return None
+    try:
+        llm = get_llm(settings.llm.model_copy(update={"backend": backend}), settings.home)
+    except BackendError as exc:
+        print(f"newsrag eval: no LLM for the faithfulness judge ({exc}); skipping it", file=sys.stderr)
+        return None
+    return FaithfulnessJudge(llm) if llm is not None else None
+
+
+def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
+    """Answer metrics for ours and the compared configurations."""
+    from eval import answers
+    from eval.baseline import LlamaIndexBaseline, describe
+    from eval.stores import eval_root, ensure_store
+
+    questions = _load_questions(args.questions, args.limit)
+    configs = _configs(args.compare)
+    settings = _settings(args)
+    if args.corpus is not None and not args.corpus.exists():
+        raise _usage(f"{args.corpus}: no such corpus file or folder")
+    if any(c.baseline for c in configs) and args.corpus is None:
+        raise _usage("--compare baseline needs --corpus (the baseline indexes the articles itself)")
+    report = _report("answers", "newsrag answer evaluation", args, argv)
+    judge = _judge(args, settings)
+    runs = []
+    progress = not args.no_progress
+    for config in configs:
+        if config.baseline:
+            baseline = LlamaIndexBaseline(settings, args.corpus, eval_root(settings, args.store), progress=progress)
+            _ = baseline.index
+            outcomes = answers.run_questions(questions, answers.baseline_answerer(baseline), judge, config.name, progress)
+            info = {"description": describe() + f"; answer LLM: {'none (extractive, labelled)' if baseline.llm is None else settings.llm.backend}"}
+        else:
+            config_settings = config.apply(settings)
+            if args.corpus is not None:
+                config_settings = ensure_store(config_settings, args.corpus, args.store, progress).settings
+            answerer, info = answers.pipeline_answerer(config_settings)
+            outcomes = answers.run_questions(questions, answerer, judge, config.name, progress)
+            info["description"] = f"{config.describe()}; backend {info.get('backend_used', info['backend'])}; store {config_settings.store_path}"
+        runs.append(answers.AnswerRun(config, outcomes, info))
+    answers.write_report(report, runs, questions)
+    report.data.update({"questions_file": str(args.questions), "corpus": str(args.corpus or ""), "judge": judge is not None})
+    for run in runs:
+        print(f"{run.config.name}: {answers.fmt_summary(run.summary())}")
+    _finish(report)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
+    """Ingestion throughput, query latency against size, answer latency per backend."""
+    from eval import bench
+    from eval.stores import eval_root, ensure_store
+
+    parts = {p.strip() for p in args.what.split(",") if p.strip()}
+    unknown = parts - {"ingest", "query", "answer"}
+    if unknown:
+        raise _usage(f"--what: unknown part(s) {', '.join(sorted(unknown))}")
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        raise _usage(f"--sizes: not a list of numbers: {args.sizes}") from None
+    settings = _settings(args)
+    root = eval_root(settings, args.store)
+    report = _report("bench", "newsrag speed and scale", args, argv)
+    progress = not args.no_progress
+    ingest = queries = answer_results = None
+    if "ingest" in parts:
+        ingest = bench.bench_ingest(settings, args.corpus, args.limit or None, report.out_dir / "work", progress)
+        print(f"ingest: pipeline {ingest['pipeline_chunks_per_s']:.1f} chunks/s, bare encoder {ingest['bare_chunks_per_s']:.1f} chunks/s, ratio {ingest['ratio']:.3f}")
+    if "query" in parts:
+        source = ensure_store(settings, args.corpus, args.store, progress)
+        queries = bench.bench_queries(source.settings, sizes, args.queries, root, progress)
+        for r in queries["sizes"]:
+            print(f"query: {r['chunks']:,} chunks: p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, peak RSS {r['peak_rss_mb']:.0f} MB")
+    if "answer" in parts:
+        store = ensure_store(settings, args.answer_corpus, args.store, progress)
+        questions = _load_questions(args.answer_questions, None)
+        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+        answer_results = bench.bench_answers(store.settings, backends, questions, progress)
+        for a in answer_results:
+            if "error" in a:
+                print(f"answer/{a['backend']}: {a['error']}")
+            else:
+                print(f"answer/{a['backend']} ({a['backend_used']}): first token p50 {a['first_token_p50_s']:.2f} s, answer p50 {a['total_p50_s']:.2f} s")
+    bench.write_report(report, ingest, queries, answer_results)
+    shutil.rmtree(report.out_dir / "work", ignore_errors=True)
+    _finish(report)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Entry point from `newsrag eval ...`: parse `args.eval_args` and run the chosen evaluation."""
+    import newsrag.offline  # noqa: F401
+
+    argv = list(getattr(args, "eval_args", []) or [])
+    parser = build_parser()
+    eval_args = parser.parse_args(argv)
+    handlers = {"retrieval": cmd_retrieval, "answers": cmd_answers, "bench": cmd_bench}
+    return handlers[eval_args.kind](eval_args, argv)

@@ -1,0 +1,236 @@
+"""Retrieval evaluation: does the gold article come back, and how high?
+
+Scored at article level: each configuration's ranked passages are deduplicated to document
+ids in rank order, then hit@k, MRR@10 and recall@k are computed against the gold ids.
+Follow-up questions are searched with the condensed question (newsrag's rule-based
+condensing, the one the pipeline uses without an LLM), the same query for every configuration.
+Unanswerable questions (no gold) are counted but not scored.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from eval.configs import EvalConfig
+from eval.datasets import Question
+from eval.metrics import Score, dedupe_doc_ids, first_gold_rank, percentile, retrieval_metrics, summarise
+from eval.report import Report, fmt, md_escape, md_table, plot_hit_curves, plot_latency
+
+KS = (1, 3, 5, 10)
+TARGETS = {"hit@5": 0.80, "mrr@10": 0.65}
+
+Search = Callable[[str, int], list[str]]  # query, k -> ranked article ids
+
+
+def condensed_query(question: Question) -> str:
+    """The query a follow-up question is searched with (the question itself without history).
+
+    Uses newsrag's rule-based condensing; falls back to prefixing the last user turn if that
+    module is unavailable.
+    """
+    if not question.history:
+        return question.question
+    try:
+        from rag.condense import condense_by_rule
+    except ImportError:
+        return f"{question.history[-1][0]} {question.question}"
+    return condense_by_rule(question.question, question.history)
+
+
+@dataclass
+class RetrievalOutcome:
+    """One question under one configuration: what came back and how it scored."""
+
+    question: Question
+    query: str
+    ranked: list[str]
+    scores: dict[str, Score]
+    seconds: float
+
+    @property
+    def gold_rank(self) -> int | None:
+        """1-based rank of the first gold article (None when missing from the list)."""
+        return first_gold_rank(self.ranked, self.question.gold_docs)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for reports."""
+        return {
+            "id": self.question.id,
+            "question": self.question.question,
+            "query": self.query,
+            "gold": self.question.gold_docs,
+            "ranked": self.ranked,
+            "gold_rank": self.gold_rank,
+            "scores": {name: score.value for name, score in self.scores.items()},
+            "seconds": round(self.seconds, 5),
+        }
+
+
+@dataclass
+class RetrievalRun:
+    """All questions under one configuration."""
+
+    config: EvalConfig
+    outcomes: list[RetrievalOutcome]
+    top_k: int
+    info: dict[str, Any] = field(default_factory=dict)
+    store_settings: Any = None  # the settings pointing at this configuration's eval store (newsrag only)
+
+    def summary(self) -> dict[str, Any]:
+        """Means of every metric over the answerable questions, with latency."""
+        scored = [o.scores for o in self.outcomes if o.question.gold_docs]
+        means = {name: s.mean for name, s in summarise(scored).items()}
+        latencies = [o.seconds * 1000 for o in self.outcomes]
+        return {
+            **means,
+            "questions": len(self.outcomes),
+            "scored": len(scored),
+            "latency_p50_ms": percentile(latencies, 50),
+            "latency_p95_ms": percentile(latencies, 95),
+        }
+
+    def hit_curve(self) -> list[float]:
+        """hit@k for k = 1..top_k over the scored questions."""
+        scored = [o for o in self.outcomes if o.question.gold_docs]
+        if not scored:
+            return []
+        ranks = [o.gold_rank for o in scored]
+        return [sum(1 for r in ranks if r is not None and r <= k) / len(scored) for k in range(1, self.top_k + 1)]
+
+
+def run_questions(questions: Sequence[Question], search: Search, top_k: int, desc: str, progress: bool = True) -> list[RetrievalOutcome]:
+    """Search every question and score the ranked article ids."""
+    from tqdm import tqdm
+
+    metrics = retrieval_metrics(tuple(k for k in KS if k <= top_k) or (top_k,), mrr_k=min(10, top_k))
+    if questions:
+        search(condensed_query(questions[0]), top_k)  # warm-up: lazy loads are not query latency
+    outcomes = []
+    for question in tqdm(questions, desc=desc, unit="q", file=sys.stderr, disable=not progress or None, leave=False):
+        query = condensed_query(question)
+        began = time.perf_counter()
+        ranked = search(query, top_k)[:top_k]
+        seconds = time.perf_counter() - began
+        scores = {m.name: m.compute(ranked, question.gold_docs) for m in metrics}
+        outcomes.append(RetrievalOutcome(question, query, ranked, scores, seconds))
+    return outcomes
+
+
+def newsrag_search(settings) -> Search:
+    """Search with newsrag's hybrid retriever: enough passages for k articles, deduplicated."""
+    from newsrag.components import open_retriever
+
+    retriever = open_retriever(settings)
+    per_document = settings.retrieval.per_document
+
+    def search(query: str, k: int) -> list[str]:
+        passages = retriever.run(query, top_k=k * per_document)
+        return dedupe_doc_ids(p.doc_id for p in passages)
+
+    return search
+
+
+def evaluate(
+    questions: Sequence[Question],
+    configs: Sequence[EvalConfig],
+    settings,
+    corpus: Path,
+    store_root: Path | None,
+    top_k: int = 10,
+    progress: bool = True,
+) -> list[RetrievalRun]:
+    """Every configuration on the same questions, in one run (ours first)."""
+    from eval.baseline import LlamaIndexBaseline, describe
+    from eval.stores import eval_root, ensure_store
+
+    runs = []
+    for config in configs:
+        if config.baseline:
+            baseline = LlamaIndexBaseline(settings, corpus, eval_root(settings, store_root), progress=progress)
+            _ = baseline.index  # build or load before timing queries
+            outcomes = run_questions(questions, baseline.retrieve_doc_ids, top_k, config.name, progress)
+            info = {"description": describe(), "chunks": baseline.nodes, "cache": str(baseline.folder), "build_s": baseline.build_seconds}
+            runs.append(RetrievalRun(config, outcomes, top_k, info))
+        else:
+            config_settings = config.apply(settings)
+            store = ensure_store(config_settings, corpus, store_root, progress)
+            search = newsrag_search(store.settings)
+            outcomes = run_questions(questions, search, top_k, config.name, progress)
+            info = {"description": config.describe(), "chunks": store.chunks, "store": store.to_json(),
+                    "retrieval": store.settings.retrieval.model_dump(), "chunk": store.settings.chunk.model_dump()}
+            runs.append(RetrievalRun(config, outcomes, top_k, info, store.settings))
+    return runs
+
+
+# ----- report ------------------------------------------------------------------------------------
+def _titles(store_settings, doc_ids: set[str]) -> dict[str, str]:
+    """Titles of documents, read from an eval store (for readable failure lists)."""
+    if store_settings is None or not doc_ids:
+        return {}
+    from newsrag.components import open_store
+
+    return {d: s.title for d, s in open_store(store_settings).existing(sorted(doc_ids)).items()}
+
+
+def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequence[Question], corpus: Path) -> None:
+    """Summary table, targets, failures of the first configuration (with the others' ranks), plots, JSON."""
+    ours = runs[0]
+    summaries = {run.config.name: run.summary() for run in runs}
+    metric_names = [f"hit@{k}" for k in KS if k <= ours.top_k] + [f"mrr@{min(10, ours.top_k)}"] + [f"recall@{k}" for k in KS if k <= ours.top_k]
+    rows = []
+    for run in runs:
+        s = summaries[run.config.name]
+        rows.append([run.config.name, s["scored"], *[s.get(m) for m in metric_names], run.info.get("chunks"), s["latency_p50_ms"], s["latency_p95_ms"]])
+    report.add(
+        f"## Summary\n\nQuestions: {len(questions)} ({summaries[ours.config.name]['scored']} with gold articles); "
+        f"corpus: `{corpus}`; articles ranked: top {ours.top_k}.\n\n"
+        + md_table(["configuration", "scored", *metric_names, "chunks", "p50 ms", "p95 ms"], rows)
+    )
+    target_lines = []
+    for name, target in TARGETS.items():
+        value = summaries[ours.config.name].get(name)
+        if value is not None:
+            target_lines.append(f"- {name} = {value:.3f} (target >= {target:.2f}): {'met' if value >= target else 'NOT met'}")
+    report.add("### Targets (ours)\n\n" + "\n".join(target_lines))
+    report.add("### Configurations\n\n" + "\n".join(f"- **{run.config.name}**: {run.info.get('description', '')}" for run in runs))
+
+    failures = [o for o in ours.outcomes if o.question.gold_docs and not (o.gold_rank and o.gold_rank <= 5)]
+    wanted_ids = {d for o in failures for d in (*o.question.gold_docs, *o.ranked[:5])}
+    titles = _titles(ours.store_settings, wanted_ids)
+    others = {run.config.name: {o.question.id: o for o in run.outcomes} for run in runs[1:]}
+    blocks = [f"## Failures of {ours.config.name} (gold article not in the top 5): {len(failures)}\n"]
+    for o in failures:
+        lines = [f"### {o.question.id}: {md_escape(o.question.question)}", ""]
+        if o.query != o.question.question:
+            lines.append(f"- searched as: {md_escape(o.query)}")
+        lines.append(f"- gold: " + "; ".join(f"`{d}` {md_escape(titles.get(d, ''), 90)}" for d in o.question.gold_docs))
+        lines.append(f"- gold rank: {fmt(o.gold_rank)} (ours)" + "".join(
+            f", {fmt(others[name][o.question.id].gold_rank)} ({name})" for name in others if o.question.id in others[name]))
+        lines.append("- retrieved: " + "; ".join(f"{i}. `{d}` {md_escape(titles.get(d, ''), 70)}" for i, d in enumerate(o.ranked[:5], 1)))
+        blocks.append("\n".join(lines) + "\n")
+    report.add("\n".join(blocks))
+
+    table = []
+    for o in ours.outcomes:
+        table.append([o.question.id, md_escape(o.question.question, 80), fmt(o.gold_rank)] + [
+            fmt(others[name][o.question.id].gold_rank) if o.question.id in others[name] else "–" for name in others])
+    report.add("## Every question: rank of the first gold article\n\n" + md_table(["id", "question", ours.config.name, *others], table))
+
+    plot_hit_curves({run.config.name: run.hit_curve() for run in runs}, report.plot_path("hit_at_k.png"))
+    plot_latency({run.config.name: [o.seconds * 1000 for o in run.outcomes] for run in runs}, report.plot_path("latency.png"), "retrieval latency per query")
+    report.data.update(
+        {
+            "corpus": str(corpus),
+            "top_k": ours.top_k,
+            "targets": TARGETS,
+            "configurations": [
+                {"name": run.config.name, "baseline": run.config.baseline, "overrides": run.config.overrides, "info": run.info,
+                 "summary": summaries[run.config.name], "hit_curve": run.hit_curve(), "questions": [o.to_json() for o in run.outcomes]}
+                for run in runs
+            ],
+        }
+    )

@@ -1,0 +1,126 @@
+"""The keyword (BM25) index that stands beside the vectors.
+
+BM25 finds names, places and numbers that a small embedding model blurs (measured on
+RealTime QA: BM25 alone beats vectors alone). The index is built from the chunks the vector
+store holds, persisted in a folder, and rebuilt only when the store changed; queries load it
+once and never rebuild it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+ROWS_FILE = "rows.json"
+
+
+@dataclass
+class KeywordRow:
+    """What the keyword index remembers of a chunk, enough to filter and to name it."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    published: str
+
+
+@dataclass
+class KeywordHit:
+    """A chunk found by BM25, with its raw score."""
+
+    chunk_id: str
+    doc_id: str
+    score: float
+
+
+@dataclass
+class KeywordIndex:
+    """A BM25 index over chunk texts, with each row's metadata for filtering."""
+
+    rows: list[KeywordRow] = field(default_factory=list)
+    bm25: object | None = None  # bm25s.BM25, or None for an empty store
+
+    @staticmethod
+    def _stemmer():
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+
+    @classmethod
+    def build(cls, rows: Sequence[KeywordRow], texts: Sequence[str]) -> "KeywordIndex":
+        """Index `texts` (title and passage of each chunk), one per row."""
+        import bm25s
+
+        rows = list(rows)
+        if not rows:
+            return cls(rows=[], bm25=None)
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=cls._stemmer(), show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        return cls(rows=rows, bm25=bm25)
+
+    def save(self, folder: Path) -> None:
+        """Write the index atomically: a reader sees the old index or the new one, never half."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
+        try:
+            if self.bm25 is not None:
+                self.bm25.save(str(staging), show_progress=False)
+            with open(staging / ROWS_FILE, "w", encoding="utf-8") as handle:
+                json.dump([[r.chunk_id, r.doc_id, r.source, r.published] for r in self.rows], handle)
+            old = folder.with_name(folder.name + ".old")
+            if folder.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(folder, old)
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex | None":
+        """The saved index, or None when there is none (or it is unreadable)."""
+        rows_path = folder / ROWS_FILE
+        if not rows_path.exists():
+            return None
+        try:
+            with open(rows_path, encoding="utf-8") as handle:
+                rows = [KeywordRow(*values) for values in json.load(handle)]
+            if not rows:
+                return cls(rows=[], bm25=None)
+            import bm25s
+
+            bm25 = bm25s.BM25.load(str(folder), mmap=False)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return cls(rows=rows, bm25=bm25)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[KeywordHit]:
+        """The `k` best chunks for `query`; `allowed` is a boolean mask over rows (filters)."""
+        if self.bm25 is None or k <= 0:
+            return []
+        import bm25s
+
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), show_progress=False)
+        if not tokens.vocab:
+            return []
+        k = min(k, len(self.rows))
+        mask = allowed.astype(np.float32) if allowed is not None else None
+        indices, scores = self.bm25.retrieve(tokens, k=k, show_progress=False, weight_mask=mask, n_threads=1)
+        hits = []
+        for index, score in zip(indices[0], scores[0]):
+            if score <= 0:
+                continue
+            row = self.rows[int(index)]
+            hits.append(KeywordHit(row.chunk_id, row.doc_id, float(score)))
+        return hits

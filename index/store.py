@@ -1,0 +1,394 @@
+"""The store: chunks and vectors in Chroma, the keyword index beside them, one writer at a time.
+
+Chroma is the single source of truth. Every chunk carries its document's content hash and
+chunk count, so a document is complete exactly when the store holds `doc_chunks` chunks of one
+hash: that makes re-ingesting idempotent and lets a run that was killed half-way be finished by
+the next one. The keyword index is derived from Chroma; a `dirty` marker written before every
+change and removed after the index was rebuilt tells a later process to rebuild it (and to
+drop half-written documents first) after a crash.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import sys
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+from urllib.parse import urlparse
+
+import numpy as np
+
+from index.documents import Chunk
+from index.keyword import KeywordIndex, KeywordRow
+from newsrag.settings import Settings
+
+LAYOUT_VERSION = 1
+PAGE = 5000  # rows per Chroma `get` page when scanning the whole collection
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked; the message says why and what to do."""
+
+
+class EncoderMismatchError(StoreError):
+    """The store was embedded with another model than the one the settings choose."""
+
+
+@dataclass
+class StoredDocument:
+    """What the store holds of one document."""
+
+    doc_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    chunks: int
+    expected_chunks: int
+    hashes: set[str]
+
+    @property
+    def complete(self) -> bool:
+        """All chunks of one version present: anything else is a half-written document."""
+        return len(self.hashes) == 1 and self.chunks == self.expected_chunks
+
+
+@dataclass
+class VectorHit:
+    """A chunk found by vector similarity."""
+
+    chunk_id: str
+    doc_id: str
+    score: float  # cosine similarity
+
+
+@dataclass
+class StoredChunk:
+    """A chunk read back from the store, with its metadata."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+def published_number(published: str) -> int:
+    """YYYY-MM-DD as the integer YYYYMMDD (Chroma filters ranges on numbers only); 0 if unknown."""
+    digits = published.replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
+class ChunkStore:
+    """A Chroma collection (embedded or server) plus its keyword index and writer lock.
+
+    >>> store = ChunkStore(load_settings({"store": {"path": "/tmp/newsrag-demo"}}))  # doctest: +SKIP
+    >>> store.stats()["chunks"]  # doctest: +SKIP
+    0
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.collection_name = settings.store.collection
+        self.chroma_url = settings.store.chroma_url
+        self.local_dir = self._local_dir()
+        self._client = None
+        self._collection = None
+        self._keyword: KeywordIndex | None = None
+
+    # ----- where things are -------------------------------------------------------------
+    def _local_dir(self) -> Path:
+        """The folder for the lock and keyword index (and, embedded, Chroma itself)."""
+        if not self.chroma_url:
+            return self.settings.store_path
+        parsed = urlparse(self.chroma_url)
+        name = f"{parsed.hostname}_{parsed.port or 8000}"
+        return self.settings.home / "servers" / name
+
+    @property
+    def location(self) -> str:
+        """Human-readable location: the folder, or the server URL."""
+        return self.chroma_url or str(self.settings.store_path)
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.local_dir / "keyword" / self.collection_name
+
+    @property
+    def dirty_marker(self) -> Path:
+        return self.local_dir / "keyword" / f"{self.collection_name}.dirty"
+
+    # ----- Chroma -------------------------------------------------------------------------
+    @property
+    def client(self):
+        """The Chroma client, created on first use (telemetry off)."""
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False)
+            if self.chroma_url:
+                parsed = urlparse(self.chroma_url)
+                if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                    raise StoreError(f"{self.chroma_url}: not a Chroma server URL (expected http://HOST:PORT)")
+                try:
+                    self._client = chromadb.HttpClient(
+                        host=parsed.hostname, port=parsed.port or 8000, ssl=parsed.scheme == "https", settings=chroma_settings
+                    )
+                    self._client.heartbeat()
+                except Exception as exc:
+                    raise StoreError(f"{self.chroma_url}: Chroma server not reachable ({type(exc).__name__})") from exc
+            else:
+                path = self.settings.store_path
+                if path.exists() and not path.is_dir():
+                    raise StoreError(f"{path}: store path is a file, not a folder")
+                path.mkdir(parents=True, exist_ok=True)
+                try:
+                    self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=chroma_settings)
+                except Exception as exc:
+                    raise StoreError(f"{path}: cannot open the Chroma store ({exc})") from exc
+        return self._client
+
+    def collection(self, create: bool = False):
+        """The Chroma collection; None when it does not exist and `create` is false."""
+        if self._collection is None:
+            try:
+                self._collection = self.client.get_collection(self.collection_name)
+            except Exception:
+                if not create:
+                    return None
+                self._collection = self.client.create_collection(
+                    self.collection_name,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"newsrag_layout": LAYOUT_VERSION},
+                )
+        return self._collection
+
+    def encoder_record(self) -> dict[str, Any]:
+        """Which encoder embedded this store (empty for a new store)."""
+        collection = self.collection()
+        metadata = (collection.metadata or {}) if collection is not None else {}
+        return {k: metadata[k] for k in ("embed_model", "embed_dim") if k in metadata}
+
+    def check_encoder(self, identity: str, dimension: int) -> None:
+        """Refuse to mix vectors of two models: a clear error instead of silent garbage."""
+        record = self.encoder_record()
+        if not record:
+            return
+        if record.get("embed_model") != identity or int(record.get("embed_dim", dimension)) != dimension:
+            raise EncoderMismatchError(
+                f"{self.location}: collection '{self.collection_name}' was embedded with {record.get('embed_model')} "
+                f"({record.get('embed_dim')}-d) but the settings choose {identity} ({dimension}-d); "
+                "use the same embedding settings, or re-embed with `newsrag reindex`"
+            )
+        metadata = self.collection().metadata or {}
+        if int(metadata.get("newsrag_layout", 0)) > LAYOUT_VERSION:
+            raise StoreError(f"{self.location}: store written by a newer newsrag (layout {metadata['newsrag_layout']})")
+
+    def bind_encoder(self, identity: str, dimension: int) -> None:
+        """Record the encoder on a new collection; check it on an existing one."""
+        collection = self.collection(create=True)
+        if "embed_model" in (collection.metadata or {}):
+            self.check_encoder(identity, dimension)
+            return
+        metadata = dict(collection.metadata or {})
+        metadata.update({"embed_model": identity, "embed_dim": dimension, "newsrag_layout": LAYOUT_VERSION})
+        metadata.pop("hnsw:space", None)
+        collection.modify(metadata=metadata)
+
+    # ----- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, wait: bool = True) -> Iterator[None]:
+        """Hold the writer lock; mark the keyword index stale until the block has finished."""
+        self.local_dir.mkdir(parents=True, exist_ok=True)
+        lock_path = self.local_dir / "write.lock"
+        with open(lock_path, "a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not wait:
+                    raise StoreError(f"{self.location}: another newsrag process is writing to this store") from None
+                print(f"newsrag: waiting for another process writing to {self.location}", file=sys.stderr)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            self.dirty_marker.parent.mkdir(parents=True, exist_ok=True)
+            self.dirty_marker.touch()
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def existing(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
+        """What the store holds of these documents (absent ids are left out)."""
+        collection = self.collection()
+        if collection is None or not doc_ids:
+            return {}
+        found: dict[str, StoredDocument] = {}
+        for start in range(0, len(doc_ids), 500):
+            batch = list(doc_ids[start : start + 500])
+            result = collection.get(where={"doc_id": {"$in": batch}}, include=["metadatas"])
+            _collect(found, result["metadatas"])
+        return found
+
+    def replace(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Replace the stored chunks of the documents these chunks belong to (call inside `writing`)."""
+        collection = self.collection(create=True)
+        doc_ids = sorted({c.doc_id for c in chunks})
+        if doc_ids:
+            collection.delete(where={"doc_id": {"$in": doc_ids}})
+        batch = max(1, min(self.client.get_max_batch_size(), 5000))
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            collection.add(
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[start : start + batch],
+                documents=[c.text for c in part],
+                metadatas=[{**c.metadata(), "published_n": published_number(c.published)} for c in part],
+            )
+
+    def delete(self, doc_ids: Sequence[str]) -> list[str]:
+        """Delete documents by id; returns the ids that were present (call inside `writing`)."""
+        present = sorted(self.existing(doc_ids))
+        collection = self.collection()
+        if present and collection is not None:
+            collection.delete(where={"doc_id": {"$in": present}})
+        return present
+
+    def finish_writing(self) -> KeywordIndex:
+        """Drop half-written documents, rebuild and save the keyword index, clear the dirty marker."""
+        documents = self.scan()
+        broken = [d.doc_id for d in documents.values() if not d.complete]
+        collection = self.collection()
+        if broken and collection is not None:
+            collection.delete(where={"doc_id": {"$in": broken}})
+        rows, texts = self._keyword_corpus()
+        index = KeywordIndex.build(rows, texts)
+        index.save(self.keyword_dir)
+        self.dirty_marker.unlink(missing_ok=True)
+        self._keyword = index
+        return index
+
+    # ----- reading ---------------------------------------------------------------------------
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        collection = self.collection()
+        if collection is None:
+            return
+        offset = 0
+        while True:
+            page = collection.get(include=include, limit=PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
+
+    def scan(self) -> dict[str, StoredDocument]:
+        """Every stored document, read from the chunks' metadata."""
+        found: dict[str, StoredDocument] = {}
+        for page in self._pages(["metadatas"]):
+            _collect(found, page["metadatas"])
+        return found
+
+    def _keyword_corpus(self) -> tuple[list[KeywordRow], list[str]]:
+        rows: list[KeywordRow] = []
+        texts: list[str] = []
+        for page in self._pages(["metadatas", "documents"]):
+            for chunk_id, meta, text in zip(page["ids"], page["metadatas"], page["documents"]):
+                rows.append(KeywordRow(chunk_id, str(meta["doc_id"]), str(meta.get("source", "")), str(meta.get("published", ""))))
+                title = str(meta.get("title", ""))
+                texts.append(f"{title}\n{text}" if title else text)
+        return rows, texts
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        collection = self.collection()
+        return collection.count() if collection is not None else 0
+
+    def keyword_index(self) -> KeywordIndex:
+        """The keyword index, loaded once; rebuilt (under the lock) only if the store changed since."""
+        if self._keyword is not None:
+            return self._keyword
+        index = None if self.dirty_marker.exists() else KeywordIndex.load(self.keyword_dir)
+        if index is None or len(index) != self.count():
+            with self.writing():
+                index = self.finish_writing()
+        self._keyword = index
+        return index
+
+    def vector_search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
+        """The `k` chunks nearest to `vector` (cosine), optionally filtered by metadata."""
+        collection = self.collection()
+        if collection is None or k <= 0:
+            return []
+        k = min(k, collection.count())
+        if k == 0:
+            return []
+        result = collection.query(query_embeddings=[vector], n_results=k, where=where or None, include=["metadatas", "distances"])
+        return [
+            VectorHit(chunk_id, str(meta["doc_id"]), 1.0 - float(distance))
+            for chunk_id, meta, distance in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
+        ]
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """Text and metadata of these chunks."""
+        collection = self.collection()
+        if collection is None or not chunk_ids:
+            return {}
+        result = collection.get(ids=list(chunk_ids), include=["metadatas", "documents"])
+        return {
+            cid: StoredChunk(cid, text, dict(meta))
+            for cid, meta, text in zip(result["ids"], result["metadatas"], result["documents"])
+        }
+
+    def document_chunks(self, doc_id: str) -> list[StoredChunk]:
+        """All chunks of one document, in order: enough to show the whole cleaned article."""
+        collection = self.collection()
+        if collection is None:
+            return []
+        result = collection.get(where={"doc_id": doc_id}, include=["metadatas", "documents"])
+        chunks = [StoredChunk(cid, text, dict(meta)) for cid, meta, text in zip(result["ids"], result["metadatas"], result["documents"])]
+        return sorted(chunks, key=lambda c: int(c.metadata.get("position", 0)))
+
+    def stats(self) -> dict[str, Any]:
+        """Documents, chunks, model and location: what `newsrag stats` shows."""
+        documents = self.scan()
+        record = self.encoder_record()
+        return {
+            "store": self.location,
+            "collection": self.collection_name,
+            "documents": len(documents),
+            "chunks": sum(d.chunks for d in documents.values()),
+            "incomplete_documents": sum(1 for d in documents.values() if not d.complete),
+            "embed_model": record.get("embed_model"),
+            "embed_dim": record.get("embed_dim"),
+            "keyword_index": "stale" if self.dirty_marker.exists() else ("ready" if (self.keyword_dir / "rows.json").exists() else "none"),
+        }
+
+    def drop(self) -> None:
+        """Delete the collection and its keyword index (for re-embedding from scratch)."""
+        if self.collection() is not None:
+            self.client.delete_collection(self.collection_name)
+        self._collection = None
+        self._keyword = None
+        shutil.rmtree(self.keyword_dir, ignore_errors=True)
+
+
+def _collect(found: dict[str, StoredDocument], metadatas: Sequence[dict[str, Any]]) -> None:
+    for meta in metadatas:
+        doc_id = str(meta["doc_id"])
+        doc = found.get(doc_id)
+        if doc is None:
+            doc = found[doc_id] = StoredDocument(
+                doc_id=doc_id,
+                title=str(meta.get("title", "")),
+                source=str(meta.get("source", "")),
+                published=str(meta.get("published", "")),
+                url=str(meta.get("url", "")),
+                chunks=0,
+                expected_chunks=int(meta.get("doc_chunks", 0)),
+                hashes=set(),
+            )
+        doc.chunks += 1
+        doc.hashes.add(str(meta.get("doc_hash", "")))

@@ -1,0 +1,357 @@
+"""The `newsrag` command: one entry point, a subcommand per job.
+
+Only the standard library is imported at module level so that `newsrag --help` and
+`newsrag stats` start instantly; each subcommand imports what it needs. Errors the user can
+act on are one line on stderr with exit status 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import newsrag.offline  # noqa: F401  (sets the no-network switches before anything else loads)
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments: exit status 2."""
+
+
+# ----- settings from flags -------------------------------------------------------------------
+def _store_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("store")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--store", type=Path, metavar="DIR", help="embedded store folder (default: $NEWSRAG_HOME/store)")
+    where.add_argument("--chroma-url", metavar="URL", help="Chroma server, http://HOST:PORT (started with `chroma run`)")
+    group.add_argument("--collection", metavar="NAME", help="collection name (default: news)")
+    group.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
+    group.add_argument("--embed-backend", choices=["torch", "onnx", "onnx-int8"], help="embedding runtime")
+
+
+def _answer_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("answering")
+    group.add_argument("--backend", choices=["local", "openai", "ollama", "extractive"], help="answer backend")
+    group.add_argument("--model", help="model name on an openai/ollama server")
+    group.add_argument("--model-path", type=Path, help="GGUF file for the local backend")
+    group.add_argument("--api-base", help="URL of an openai-compatible or ollama server")
+
+
+def _filter_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters")
+    group.add_argument("--top-k", type=int, help="number of passages")
+    group.add_argument("--source", action="append", default=[], help="only this outlet (repeatable)")
+    group.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="published on or after")
+    group.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="published on or before")
+    group.add_argument("--doc", action="append", default=[], dest="doc_ids", help="only this document id (repeatable)")
+
+
+def settings_from(args: argparse.Namespace):
+    """Settings: config file and environment, overridden by the flags given."""
+    from pydantic import ValidationError
+
+    from newsrag.settings import load_settings
+
+    overrides: dict[str, Any] = {"store": {}, "embed": {}, "llm": {}, "retrieval": {}, "serve": {}}
+    for flag, section, key in (
+        ("store", "store", "path"),
+        ("chroma_url", "store", "chroma_url"),
+        ("collection", "store", "collection"),
+        ("embed_backend", "embed", "backend"),
+        ("backend", "llm", "backend"),
+        ("model", "llm", "model"),
+        ("model_path", "llm", "model_path"),
+        ("api_base", "llm", "api_base"),
+        ("top_k", "retrieval", "top_k"),
+        ("host", "serve", "host"),
+        ("port", "serve", "port"),
+        ("auth", "serve", "auth"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[section][key] = value
+    try:
+        return load_settings(overrides, config_file=getattr(args, "config", None))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UsageError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read settings: {exc}") from None
+
+
+def filters_from(args: argparse.Namespace):
+    """The metadata filters given on the command line."""
+    from rag.passage import Filters
+
+    for value in (args.date_from, args.date_to):
+        if value and not _is_iso_date(value):
+            raise UsageError(f"not a date (YYYY-MM-DD): {value}")
+    return Filters(sources=args.source, date_from=args.date_from or "", date_to=args.date_to or "", doc_ids=args.doc_ids)
+
+
+def _is_iso_date(value: str) -> bool:
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Lines of a JSONL input file, each checked to have the `required` fields."""
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}: line {number}: malformed JSON ({exc.msg})") from None
+        missing = [field for field in required if not isinstance(record, dict) or field not in record]
+        if missing:
+            raise UsageError(f"{path}: line {number}: missing field {missing[0]!r}")
+        records.append(record)
+    return records
+
+
+# ----- commands ---------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Load, clean, chunk, embed and store articles."""
+    from newsrag.components import open_encoder, open_store
+    from index.ingest import Ingestor
+
+    settings = settings_from(args)
+    store = open_store(settings)
+    encoder = open_encoder(settings)
+    report = Ingestor(settings, store, encoder, progress=not args.no_progress).run(args.paths)
+    if args.json:
+        _print_json({**report.__dict__, "store": store.location, "collection": store.collection_name})
+    else:
+        print(report.summary(), file=sys.stderr)
+    return EXIT_PROBLEM if report.skipped else EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete documents by id."""
+    from newsrag.components import open_store
+    from index.ingest import delete_documents
+
+    store = open_store(settings_from(args))
+    deleted = delete_documents(store, args.doc_ids)
+    missing = [d for d in args.doc_ids if d not in deleted]
+    for doc_id in missing:
+        print(f"newsrag: no document {doc_id!r} in {store.location}", file=sys.stderr)
+    if args.json:
+        _print_json({"deleted": deleted, "missing": missing})
+    else:
+        print(f"deleted {len(deleted)} document(s)", file=sys.stderr)
+    return EXIT_PROBLEM if missing else EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Documents, chunks, model and store location."""
+    from newsrag.components import open_store
+
+    stats = open_store(settings_from(args)).stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        width = max(map(len, stats))
+        for key, value in stats.items():
+            print(f"{key:<{width}}  {value}")
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Hybrid search: passages, best first."""
+    from newsrag.components import open_retriever
+
+    if (args.query is None) == (args.batch is None):
+        raise UsageError("give a QUERY or --batch FILE, not both")
+    queries = read_jsonl(args.batch, ("query",)) if args.batch else [{"id": None, "query": args.query}]
+    settings = settings_from(args)
+    retriever = open_retriever(settings)
+    filters = filters_from(args)
+    for record in queries:
+        query = _check_text(str(record["query"]), "query")
+        hits = retriever.run(query, top_k=settings.retrieval.top_k, filters=filters)
+        if args.json:
+            _print_json({"id": record.get("id"), "query": query, "hits": [h.to_json() for h in hits]})
+        else:
+            for rank, hit in enumerate(hits, 1):
+                meta = ", ".join(x for x in (hit.source, hit.published) if x)
+                print(f"[{rank}] {hit.title or hit.doc_id} ({meta}) score={hit.score:.4f}  {hit.doc_id}")
+                print("    " + " ".join(hit.text.split())[:300])
+    return EXIT_OK
+
+
+MAX_QUESTION_CHARS = 2000
+
+
+def _check_text(text: str, what: str) -> str:
+    """Refuse empty, enormous or binary questions with a clear message."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise UsageError(f"empty {what}")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise UsageError(f"{what} too long ({len(cleaned):,} characters; at most {MAX_QUESTION_CHARS:,})")
+    if sum(1 for ch in cleaned if not ch.isprintable() and ch not in "\n\t") > len(cleaned) // 10:
+        raise UsageError(f"{what} is not readable text")
+    return cleaned
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the store: encoder record, half-written documents, keyword index; repair on request."""
+    from newsrag.components import open_store
+
+    settings = settings_from(args)
+    store = open_store(settings)
+    problems: list[str] = []
+    stats = store.stats()
+    if stats["incomplete_documents"]:
+        problems.append(f"{stats['incomplete_documents']} half-written document(s)")
+    if stats["keyword_index"] != "ready" and stats["chunks"]:
+        problems.append(f"keyword index {stats['keyword_index']}")
+    try:
+        from newsrag.components import open_encoder
+
+        encoder = open_encoder(settings)
+        store.check_encoder(encoder.identity, encoder.dimension)
+    except Exception as exc:  # the mismatch message is the diagnosis
+        problems.append(str(exc))
+    if args.repair and problems:
+        with store.writing():
+            store.finish_writing()
+        print("repaired: half-written documents removed, keyword index rebuilt", file=sys.stderr)
+        problems = [p for p in problems if "embedded with" in p]
+    if args.json:
+        _print_json({"ok": not problems, "problems": problems, **store.stats()})
+    else:
+        for problem in problems:
+            print(f"problem: {problem}")
+        print("store is healthy" if not problems else "run `newsrag doctor --repair` to fix what can be fixed")
+    return EXIT_OK if not problems else EXIT_PROBLEM
+
+
+def _delegate(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A command implemented in another package, imported only when run."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return importlib.import_module(module).__getattribute__(function)(args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="newsrag", description="Grounded answers, with citations, from your news articles.")
+    from newsrag import __version__
+
+    parser.add_argument("--version", action="version", version=f"newsrag {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("ingest", help="add or update articles (folders walked recursively)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _store_flags(p)
+    p.set_defaults(run=cmd_ingest)
+
+    p = commands.add_parser("delete", help="delete documents by id")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    p.add_argument("--json", action="store_true")
+    _store_flags(p)
+    p.set_defaults(run=cmd_delete)
+
+    p = commands.add_parser("stats", help="documents, chunks, model, store location")
+    p.add_argument("--json", action="store_true")
+    _store_flags(p)
+    p.set_defaults(run=cmd_stats)
+
+    p = commands.add_parser("search", help="find passages (hybrid vectors + BM25)")
+    p.add_argument("query", nargs="?", help="what to look for")
+    p.add_argument("--batch", type=Path, metavar="FILE.jsonl", help='one {"id", "query"} per line')
+    p.add_argument("--json", action="store_true")
+    _store_flags(p)
+    _filter_flags(p)
+    p.set_defaults(run=cmd_search)
+
+    p = commands.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", type=Path, metavar="FILE.jsonl", help='one {"id", "question", "history"} per line')
+    p.add_argument("--history", type=Path, metavar="FILE", help="JSON list of [user, assistant] turns")
+    p.add_argument("--json", action="store_true")
+    _store_flags(p)
+    _answer_flags(p)
+    _filter_flags(p)
+    p.set_defaults(run=_delegate("rag.commands", "cmd_ask"))
+
+    p = commands.add_parser("chat", help="chat in the terminal")
+    _store_flags(p)
+    _answer_flags(p)
+    _filter_flags(p)
+    p.set_defaults(run=_delegate("rag.commands", "cmd_chat"))
+
+    p = commands.add_parser("serve", help="open the browser chat")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--auth", metavar="USER:PASS", help="require a login (or NEWSRAG_SERVE__AUTH)")
+    _store_flags(p)
+    _answer_flags(p)
+    p.set_defaults(run=_delegate("ui.commands", "cmd_serve"))
+
+    p = commands.add_parser("doctor", help="check the store and repair what can be repaired")
+    p.add_argument("--repair", action="store_true")
+    p.add_argument("--json", action="store_true")
+    _store_flags(p)
+    p.set_defaults(run=cmd_doctor)
+
+    p = commands.add_parser("eval", help="measure retrieval and answer quality, and speed")
+    p.add_argument("eval_args", nargs=argparse.REMAINDER, help="see `newsrag eval --help`")
+    p.set_defaults(run=_delegate("eval.commands", "cmd_eval"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"newsrag {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("newsrag: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an error we know how to explain ends in one line, not a traceback
+        if _is_user_facing(exc):
+            print(f"newsrag {args.command}: {exc}", file=sys.stderr)
+            return EXIT_PROBLEM
+        raise
+
+
+def _is_user_facing(exc: Exception) -> bool:
+    """Errors whose message already tells the user what is wrong."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"StoreError", "EmbeddingModelError", "BackendError", "LoadError", "AnswerError"})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Build the product's parts from the settings: one place that knows how they connect.
+
+Every entry point (CLI, Gradio app, eval) asks here for a store, an encoder, a retriever or
+an answerer, so they all run exactly the same pipeline.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from newsrag.settings import EmbedSettings, Settings
+
+
+def open_store(settings: Settings):
+    """The chunk store the settings point at (embedded folder or Chroma server)."""
+    from index.store import ChunkStore
+
+    return ChunkStore(settings)
+
+
+@lru_cache(maxsize=4)
+def _cached_encoder(embed: EmbedSettings, cache_dir: Path):
+    from index.embed import load_encoder
+
+    return load_encoder(embed, cache_dir=cache_dir)
+
+
+def open_encoder(settings: Settings):
+    """The embedding model the settings choose, loaded once per process."""
+    return _cached_encoder(settings.embed, settings.home / "cache")
+
+
+def open_retriever(settings: Settings, store=None):
+    """The hybrid retriever over the store, checked against the encoder that embedded it."""
+    from rag.retrieve import HybridRetriever
+
+    return HybridRetriever(store or open_store(settings), open_encoder(settings), settings.retrieval)

@@ -1,0 +1,149 @@
+"""One typed place for every setting of newsrag.
+
+Read once at the edge (command-line flags, `NEWSRAG_*` environment variables, an optional TOML
+file) and passed down; nothing deeper reads the environment. Nested fields use a double
+underscore in the environment: `NEWSRAG_LLM__BACKEND=openai`, `NEWSRAG_RETRIEVAL__TOP_K=8`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_COLLECTION = "news"
+
+
+def default_home() -> Path:
+    """Where newsrag keeps its store and assembled models when no `--store` is given."""
+    if os.environ.get("NEWSRAG_HOME"):
+        return Path(os.environ["NEWSRAG_HOME"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("newsrag", appauthor=False))
+
+
+class StoreSettings(BaseModel):
+    """Where chunks live: an embedded Chroma folder, or a Chroma server."""
+
+    path: Path | None = Field(None, description="Embedded store folder; default $NEWSRAG_HOME/store")
+    chroma_url: str | None = Field(None, description="http://HOST:PORT of a `chroma run` server")
+    collection: str = Field(DEFAULT_COLLECTION, min_length=3, max_length=60)
+
+
+class EmbedSettings(BaseModel):
+    """The sentence-transformers model that embeds chunks and queries."""
+
+    model_config = ConfigDict(frozen=True)  # hashable: one loaded encoder per distinct setting
+
+    model_path: Path | None = Field(None, description="Local sentence-transformers folder; default: the packaged all-MiniLM-L6-v2")
+    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    batch_size: int = Field(32, ge=1, le=1024)
+    threads: int = Field(0, ge=0, description="Intra-op threads; 0 = all cores")
+
+
+class ChunkSettings(BaseModel):
+    """Sentence-aware chunking, measured in the embedder's own tokens."""
+
+    max_tokens: int = Field(160, ge=32, le=512)
+    overlap_sentences: int = Field(1, ge=0, le=5)
+
+
+class IngestSettings(BaseModel):
+    """Limits that keep bad input from hurting the store."""
+
+    max_file_bytes: int = Field(50_000_000, ge=1_000)
+    max_gz_ratio: int = Field(50, ge=2, description="Refuse .gz that inflate more than this many times")
+    max_gz_bytes: int = Field(500_000_000, ge=1_000)
+    clean: bool = True
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval: how many candidates each retriever brings, how they fuse."""
+
+    top_k: int = Field(5, ge=1, le=50)
+    vector_candidates: int = Field(50, ge=1, le=500)
+    keyword_candidates: int = Field(50, ge=1, le=500)
+    rrf_k: int = Field(60, ge=1)
+    vector_weight: float = Field(1.0, ge=0)
+    keyword_weight: float = Field(1.0, ge=0)
+    per_document: int = Field(2, ge=1, le=20, description="Most passages taken from one article")
+
+
+class LLMSettings(BaseModel):
+    """The answer backend: `local` llama.cpp, `openai`-compatible server, `ollama`, or `extractive`."""
+
+    backend: Literal["local", "openai", "ollama", "extractive"] = "local"
+    model_path: Path | None = Field(None, description="GGUF for `local`; default: the packaged Qwen2.5-Coder-1.5B")
+    api_base: str | None = Field(None, description="Server URL for `openai` / `ollama`")
+    api_key: str | None = None
+    model: str | None = Field(None, description="Model name on the server")
+    context_window: int = Field(4096, ge=512)
+    max_tokens: int = Field(256, ge=16)
+    temperature: float = Field(0.0, ge=0, le=2)
+    threads: int = Field(0, ge=0)
+    timeout_s: float = Field(120.0, gt=0)
+
+
+class ServeSettings(BaseModel):
+    """The browser chat server."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    auth: str | None = Field(None, description="USER:PASS for a login")
+
+
+class Settings(BaseSettings):
+    """Every setting of newsrag, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    store: StoreSettings = StoreSettings()
+    embed: EmbedSettings = EmbedSettings()
+    chunk: ChunkSettings = ChunkSettings()
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    serve: ServeSettings = ServeSettings()
+
+    @property
+    def store_path(self) -> Path:
+        """The embedded store folder (also where a server store keeps its local keyword index)."""
+        if self.store.path is not None:
+            return self.store.path.expanduser()
+        return self.home / "store"
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        elif value is not None:
+            merged[key] = value
+    return merged
+
+
+def load_settings(overrides: dict[str, Any] | None = None, config_file: Path | None = None) -> Settings:
+    """Build the settings: defaults < config file < environment < explicit overrides (CLI flags).
+
+    The config file is `config_file`, else `$NEWSRAG_CONFIG`, else `$NEWSRAG_HOME/config.toml`
+    when it exists.
+    """
+    env_settings = Settings()
+    file_values: dict[str, Any] = {}
+    path = config_file or (Path(os.environ["NEWSRAG_CONFIG"]) if os.environ.get("NEWSRAG_CONFIG") else None)
+    if path is None:
+        candidate = env_settings.home / "config.toml"
+        path = candidate if candidate.exists() else None
+    if path is not None:
+        with open(path, "rb") as handle:
+            file_values = tomllib.load(handle)
+    env_values = env_settings.model_dump(exclude_defaults=True)
+    values = _merge(_merge(file_values, env_values), overrides or {})
+    return Settings.model_validate(values) if values else env_settings

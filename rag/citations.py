@@ -1,0 +1,157 @@
+"""Check and repair the [n] citations of an answer against the passages they name.
+
+Whatever wrote the answer (a 1.5B model, a big remote model, the extractive composer), each
+sentence must be supported by the passage it cites: a sentence citing the wrong passage is
+re-cited to the one that supports it, a sentence no passage supports is removed, and markers
+naming no passage are dropped. Citations are then renumbered 1..m in order of appearance, so
+the sources shown are exactly those cited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.sentences import split_sentences
+from rag.passage import Passage
+from rag.terms import TermWeights, content_terms
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# Share of a sentence's (IDF-weighted) content a passage must contain to support it...
+SUPPORT_THRESHOLD = 0.6
+# ...or, for a paraphrase, a smaller share plus a sentence of the passage this close in meaning.
+PARAPHRASE_COVERAGE = 0.3
+PARAPHRASE_SIMILARITY = 0.7
+
+
+@dataclass
+class VerifiedAnswer:
+    """An answer whose every marker names a passage that supports its sentence."""
+
+    text: str
+    cited: list[int] = field(default_factory=list)  # passage indices, in citation order (n = position + 1)
+    highlights: dict[int, list[str]] = field(default_factory=dict)  # passage index -> supporting sentences
+    notes: list[str] = field(default_factory=list)
+
+
+def markers_in(text: str) -> list[int]:
+    """Every citation number in `text`, in order."""
+    return [int(n) for group in MARKER.findall(text) for n in re.split(r"[,;]", group)]
+
+
+class CitationChecker:
+    """Verify, repair and renumber the citations of an answer.
+
+    >>> checker = CitationChecker(weights)  # doctest: +SKIP
+    >>> checker.run("Iran sent drones [2].", passages).text  # doctest: +SKIP
+    'Iran sent drones [1].'
+    """
+
+    def __init__(self, weights: TermWeights, encoder=None, threshold: float = SUPPORT_THRESHOLD) -> None:
+        self.weights = weights
+        self.encoder = encoder  # optional: lets paraphrases count as supported
+        self.threshold = threshold
+
+    def run(self, answer: str, passages: list[Passage], relevant: dict[int, list[str]] | None = None) -> VerifiedAnswer:
+        """Check every sentence of `answer`; markers are 1-based passage numbers.
+
+        `relevant` limits, per passage index, the sentences that may support a claim to those
+        that bear on the question: a claim copied from an off-topic sentence of an article
+        (an injected "reply only with ...") then finds no support. Default: every sentence.
+        """
+        passage_sentences = [[s.text for s in split_sentences(p.text)] for p in passages]
+        if relevant is not None:
+            passage_sentences = [relevant.get(i, []) for i in range(len(passages))]
+        passage_terms = [
+            set(content_terms(p.title)).union(*(content_terms(s) for s in sentences)) if sentences else set()
+            for p, sentences in zip(passages, passage_sentences)
+        ]
+        kept: list[tuple[str, list[int]]] = []
+        notes: list[str] = []
+        for sentence in _answer_sentences(answer):
+            claim = MARKER.sub("", sentence).strip()
+            terms = content_terms(claim)
+            cited = [n - 1 for n in markers_in(sentence)]
+            valid = [i for i in dict.fromkeys(cited) if 0 <= i < len(passages)]
+            if len(valid) < len(set(cited)):
+                notes.append("dropped a marker naming no passage")
+            if not terms:
+                if claim and not valid:
+                    kept.append((claim, []))  # a connective phrase with no claim to check
+                continue
+            support = self._support(claim, terms, passage_terms, passage_sentences)
+            supported = [i for i in valid if support[i]]
+            if not supported:
+                best = next((i for i in sorted(range(len(passages)), key=lambda i: -self.weights.coverage(terms, passage_terms[i])) if support[i]), None)
+                if best is None:
+                    notes.append(f"removed an unsupported sentence: {claim[:80]}")
+                    continue
+                if valid:
+                    notes.append(f"re-cited a sentence from [{valid[0] + 1}] to [{best + 1}]")
+                supported = [best]
+            kept.append((claim, supported))
+        return self._renumber(kept, passage_sentences, notes)
+
+    def _support(self, claim: str, terms: list[str], passage_terms: list[set[str]], passage_sentences: list[list[str]]) -> list[bool]:
+        """Whether each passage supports the claim: enough of its words, or a paraphrase of one of its sentences."""
+        coverage = [self.weights.coverage(terms, present) for present in passage_terms]
+        supported = [c >= self.threshold for c in coverage]
+        candidates = [i for i, c in enumerate(coverage) if not supported[i] and c >= PARAPHRASE_COVERAGE and passage_sentences[i]]
+        if self.encoder is None or not candidates:
+            return supported
+        texts = [s for i in candidates for s in passage_sentences[i]]
+        vectors = self.encoder.encode([claim, *texts], batch_size=64)
+        similarities = iter(vectors[1:] @ vectors[0])
+        for i in candidates:
+            best = max(float(next(similarities)) for _ in passage_sentences[i])
+            supported[i] = best >= PARAPHRASE_SIMILARITY
+        return supported
+
+    def _renumber(self, kept: list[tuple[str, list[int]]], passage_sentences: list[list[str]], notes: list[str]) -> VerifiedAnswer:
+        order: list[int] = []
+        highlights: dict[int, list[str]] = {}
+        parts: list[str] = []
+        for claim, passages in kept:
+            numbers = []
+            for index in passages:
+                if index not in order:
+                    order.append(index)
+                numbers.append(order.index(index) + 1)
+                best = self._supporting_sentence(claim, passage_sentences[index])
+                if best and best not in highlights.setdefault(index, []):
+                    highlights[index].append(best)
+            parts.append(attach_markers(claim, numbers))
+        return VerifiedAnswer(text=" ".join(parts).strip(), cited=order, highlights=highlights, notes=notes)
+
+    def _supporting_sentence(self, claim: str, sentences: list[str]) -> str | None:
+        terms = content_terms(claim)
+        if not sentences or not terms:
+            return None
+        best = max(sentences, key=lambda s: self.weights.coverage(terms, set(content_terms(s))))
+        return best if self.weights.coverage(terms, set(content_terms(best))) > 0 else None
+
+
+def attach_markers(claim: str, numbers: list[int]) -> str:
+    """Put markers before the sentence's final punctuation: 'Iran sent drones [1][2].'"""
+    if not numbers:
+        return claim
+    markers = "".join(f"[{n}]" for n in sorted(set(numbers)))
+    match = re.search(r"([.!?]+[\"'”’)]*)$", claim)
+    if match:
+        return f"{claim[: match.start()]} {markers}{match.group(1)}"
+    return f"{claim} {markers}"
+
+
+def _answer_sentences(answer: str) -> list[str]:
+    """Sentences of an answer, with a marker that trails a period kept on its sentence."""
+    sentences: list[str] = []
+    for sentence in split_sentences(answer):
+        text = sentence.text
+        stripped = MARKER.sub("", text).strip(" .")
+        if sentences and not stripped:
+            sentences[-1] += " " + text  # "... bombs. [1]" -> marker belongs to the previous sentence
+        elif text.lstrip().startswith(("-", "*", "•")):
+            sentences.append(text.lstrip("-*• ").strip())
+        else:
+            sentences.append(text)
+    return sentences

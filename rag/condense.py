@@ -1,0 +1,55 @@
+"""Follow-up questions made standalone before retrieval.
+
+"Which system might it be?" means nothing to a retriever; with the conversation it means
+"which air-defense system might Wagner provide to Hezbollah?". An LLM rewrites it when one is
+configured; otherwise (and when the LLM's rewrite looks wrong) a rule adds the previous
+turn's content words to the question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from rag.prompts import CONDENSE_PROMPT
+from rag.terms import content_terms
+
+History = Sequence[Sequence[str]]
+
+# Words that point back into the conversation.
+ANAPHORA = re.compile(r"\b(he|she|it|its|they|them|their|this|that|these|those|his|her|him|there|then|the same)\b", re.I)
+MARKERS = re.compile(r"\[\d+\]")
+# A question with fewer content words than this leans on the conversation.
+SHORT_QUESTION_TERMS = 4
+
+
+def needs_context(question: str, history: History) -> bool:
+    """Whether the question leans on earlier turns (a pronoun, or too few words of its own)."""
+    if not history:
+        return False
+    return bool(ANAPHORA.search(question)) or len(content_terms(question)) < SHORT_QUESTION_TERMS
+
+
+def condense_by_rule(question: str, history: History) -> str:
+    """The question followed by the last exchange, without its citation markers."""
+    if not needs_context(question, history):
+        return question
+    user, assistant = (list(history[-1]) + ["", ""])[:2]
+    context = MARKERS.sub("", f"{user} {assistant}")
+    return f"{question} ({' '.join(context.split())})"
+
+
+def condense_with_llm(question: str, history: History, llm) -> str:
+    """An LLM rewrite of the question, kept only if it stays on the conversation's topic."""
+    if not needs_context(question, history):
+        return question
+    turns = "\n".join(f"User: {u}\nAssistant: {MARKERS.sub('', a)}" for u, a in list(history)[-3:])
+    try:
+        rewritten = str(llm.complete(CONDENSE_PROMPT.format(history=turns, question=question))).strip().splitlines()[0]
+    except Exception:  # a failing server must not lose the question
+        return condense_by_rule(question, history)
+    known = set(content_terms(" ".join(" ".join(turn) for turn in history) + " " + question))
+    new_terms = set(content_terms(rewritten))
+    if not rewritten or len(rewritten) > 400 or not new_terms or len(new_terms - known) > len(new_terms) // 2:
+        return condense_by_rule(question, history)  # the model wandered off: trust the rule
+    return rewritten

@@ -1,0 +1,169 @@
+"""Evidence: the sentences of the retrieved passages that answer the question.
+
+Small models are bad at reading long contexts and worse at admitting ignorance, so the
+pipeline decides both outside the model: it scores every sentence of the passages by how
+much of the question it covers (IDF-weighted content terms, with the sentence's neighbours
+and the article title as context) and how close it is in meaning (embedding cosine). The
+best sentences become the model's whole context, the extractive answer, and the basis of
+the decision to abstain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.embed import Encoder
+from index.sentences import split_sentences
+from rag.passage import Passage
+from rag.terms import TermWeights, content_terms, entity_coverage, question_entities
+
+# Weights of the sentence score, chosen by measurement on the seed dev set (see README).
+COVERAGE_WEIGHT = 0.35
+CONTEXT_WEIGHT = 0.10
+SIMILARITY_WEIGHT = 0.55
+# Below this best-sentence score the collection is taken not to answer the question.
+ANSWERABLE_SCORE = 0.50
+# ...unless a sentence naming every name of the question is this close in meaning: a paraphrase
+# ("given" for "provided") defeats word overlap but not the embedding.
+STRONG_SIMILARITY = 0.68
+# Most sentences handed on as evidence (the prompt's size is the first-token latency).
+MAX_EVIDENCE_SENTENCES = 6
+# Sentences embedded at most per question (the best by term coverage): the encoder is the cost.
+MAX_EMBEDDED_SENTENCES = 24
+# Score kept by a sentence that repeats what the conversation already said.
+REPEAT_FACTOR = 0.7
+# A sentence containing this share of the previous answer's terms repeats it.
+REPEATED_SHARE = 0.6
+# A sentence scoring below this share of the best one does not bear on the question.
+RELEVANT_SHARE = 0.5
+# Fragments shorter than this (headings, captions cut by the splitter) are not evidence.
+MIN_SENTENCE_CHARS = 25
+
+
+@dataclass
+class EvidenceSentence:
+    """One sentence of one passage, scored against the question."""
+
+    passage: int  # index into the passages list
+    text: str
+    order: int  # position of the sentence within its passage
+    coverage: float
+    context_coverage: float
+    similarity: float = 0.0
+    entities: float = 1.0  # share of the question's names that the sentence (or its article's title) mentions
+    repeats: bool = False  # says again what the conversation already said
+
+    @property
+    def score(self) -> float:
+        """How well this sentence answers the question (0..1)."""
+        base = COVERAGE_WEIGHT * self.coverage + CONTEXT_WEIGHT * self.context_coverage + SIMILARITY_WEIGHT * max(self.similarity, 0.0)
+        return base * self.entities * (REPEAT_FACTOR if self.repeats else 1.0)
+
+
+@dataclass
+class Evidence:
+    """The ranked evidence for a question and the verdict on whether the articles answer it."""
+
+    sentences: list[EvidenceSentence] = field(default_factory=list)  # best first
+    answerable: bool = False
+
+    @property
+    def best_score(self) -> float:
+        return self.sentences[0].score if self.sentences else 0.0
+
+    def relevant(self, share: float = RELEVANT_SHARE) -> dict[int, list[str]]:
+        """Per passage, the sentences that bear on the question: the only ones that may support a claim."""
+        found: dict[int, list[str]] = {}
+        for sentence in self.sentences:
+            if sentence.score >= share * self.best_score:
+                found.setdefault(sentence.passage, []).append(sentence.text)
+        return found
+
+    def top(self, limit: int = MAX_EVIDENCE_SENTENCES) -> list[EvidenceSentence]:
+        """The best sentences, near-duplicates dropped."""
+        chosen: list[EvidenceSentence] = []
+        seen_terms: list[set[str]] = []
+        for sentence in self.sentences:
+            terms = set(content_terms(sentence.text))
+            if any(_jaccard(terms, other) > 0.7 for other in seen_terms):
+                continue
+            chosen.append(sentence)
+            seen_terms.append(terms)
+            if len(chosen) >= limit:
+                break
+        return chosen
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class EvidenceSelector:
+    """Score the passages' sentences against a question.
+
+    >>> selector = EvidenceSelector(encoder, TermWeights.from_keyword_index(store.keyword_index()))  # doctest: +SKIP
+    >>> evidence = selector.run("Who is Fazlullah Nozari?", passages)  # doctest: +SKIP
+    >>> evidence.answerable, evidence.sentences[0].text  # doctest: +SKIP
+    (True, 'A senior commander of the Islamic Revolutionary Guard Corps, Fazlullah Nozari, told ...')
+    """
+
+    def __init__(self, encoder: Encoder, weights: TermWeights, answerable_score: float = ANSWERABLE_SCORE) -> None:
+        self.encoder = encoder
+        self.weights = weights
+        self.answerable_score = answerable_score
+
+    def run(self, question: str, passages: list[Passage], focus: str | None = None, said: str = "") -> Evidence:
+        """Every usable sentence of the passages, scored and ranked, with the answerability verdict.
+
+        `question` is the standalone question; `focus` the user's own words when it was
+        condensed from a follow-up (they weigh double, and the names the answer must be about
+        come from them); `said` what the conversation already answered.
+        """
+        focus = focus if focus is not None else question
+        wanted = content_terms(question)
+        emphasis = set(content_terms(focus)) if focus != question else set()
+        entities = question_entities(focus)
+        said_terms = set(content_terms(said))
+        scored: list[EvidenceSentence] = []
+        seen: set[tuple[str, str]] = set()
+        for p_index, passage in enumerate(passages):
+            sentences = [s.text for s in split_sentences(passage.text)]
+            title_terms = set(content_terms(passage.title))
+            sentence_terms = [set(content_terms(s)) for s in sentences]
+            for order, text in enumerate(sentences):
+                if len(text) < MIN_SENTENCE_CHARS or (passage.doc_id, text) in seen:
+                    continue  # overlapping chunks repeat sentences
+                seen.add((passage.doc_id, text))
+                terms = sentence_terms[order]
+                context = set(title_terms) | terms
+                for neighbour in (order - 1, order + 1):
+                    if 0 <= neighbour < len(sentences):
+                        context |= sentence_terms[neighbour]
+                scored.append(
+                    EvidenceSentence(
+                        passage=p_index,
+                        text=text,
+                        order=order,
+                        coverage=self.weights.coverage(wanted, terms, emphasis),
+                        context_coverage=self.weights.coverage(wanted, context, emphasis),
+                        entities=entity_coverage(entities, terms | title_terms),
+                        repeats=bool(said_terms) and len(terms & said_terms) >= REPEATED_SHARE * len(said_terms),
+                    )
+                )
+        if not scored or not wanted:
+            return Evidence()
+        scored.sort(key=lambda s: s.coverage + s.context_coverage, reverse=True)
+        embedded = scored[:MAX_EMBEDDED_SENTENCES]
+        for sentence, similarity in zip(embedded, self._similarities(question, [s.text for s in embedded])):
+            sentence.similarity = float(similarity)
+        embedded.sort(key=lambda s: s.score, reverse=True)
+        answerable = embedded[0].score >= self.answerable_score or any(
+            s.similarity >= STRONG_SIMILARITY and s.entities == 1.0 for s in embedded
+        )
+        return Evidence(sentences=embedded, answerable=answerable)
+
+    def _similarities(self, question: str, sentences: list[str]) -> np.ndarray:
+        vectors = self.encoder.encode([question, *sentences], batch_size=64)
+        return vectors[1:] @ vectors[0]

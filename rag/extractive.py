@@ -1,0 +1,43 @@
+"""The extractive answer: the best evidence sentences, quoted with their citations.
+
+No model, so nothing invented: instant, and the fallback whenever a model's answer does not
+survive citation checking. When the evidence holds a denial or a "not confirmed" beside a
+claim, the denial is quoted too, so the reader sees who claims what.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.citations import attach_markers
+from rag.evidence import Evidence, EvidenceSentence
+
+# Sentences quoted at most, and how close to the best one a sentence must score to be quoted.
+MAX_SENTENCES = 3
+RELATIVE_SCORE = 0.75
+# A sentence that disputes a claim: quoted alongside the claim when it is on the same topic.
+DISPUTE = re.compile(
+    r"\b(den(?:y|ies|ied|ial)|(?:has|have|had|did) not (?:yet )?(?:officially )?confirm\w*|not confirmed|unconfirmed|"
+    r"reject\w*|dismiss\w*|refut\w*|psychological warfare|no evidence)\b",
+    re.I,
+)
+DISPUTE_RELATIVE_SCORE = 0.5
+
+
+def choose_sentences(evidence: Evidence) -> list[EvidenceSentence]:
+    """The sentences an extractive answer quotes, best first, with a dispute if there is one."""
+    top = evidence.top()
+    if not top:
+        return []
+    best = top[0].score
+    chosen = [s for s in top if s.score >= RELATIVE_SCORE * best][:MAX_SENTENCES]
+    if not any(DISPUTE.search(s.text) for s in chosen):
+        dispute = next((s for s in top if DISPUTE.search(s.text) and s.score >= DISPUTE_RELATIVE_SCORE * best), None)
+        if dispute is not None and dispute not in chosen:
+            chosen.append(dispute)
+    return chosen
+
+
+def compose(evidence: Evidence) -> str:
+    """The extractive answer text, markers being 1-based passage numbers."""
+    return " ".join(attach_markers(s.text, [s.passage + 1]) for s in choose_sentences(evidence))

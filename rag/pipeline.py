@@ -1,0 +1,215 @@
+"""The answer pipeline: condense -> retrieve -> select evidence -> generate -> verify citations.
+
+The model (if any) only writes; deciding whether the articles answer the question, what it
+may read, and whether what it wrote is supported all happen here, the same way for every
+backend. `stream()` yields tokens as they come and then the verified `Answer`, whose text can
+differ from the streamed draft (citations repaired, unsupported sentences removed).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from newsrag.settings import Settings
+from rag.answer import Answer, Citation
+from rag.citations import CitationChecker, VerifiedAnswer
+from rag.condense import condense_by_rule, condense_with_llm
+from rag.evidence import Evidence, EvidenceSelector
+from rag.extractive import compose
+from rag.passage import Filters, Passage
+from rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
+from rag.terms import TermWeights
+
+MAX_QUESTION_CHARS = 2000
+# Evidence sentences the model reads: the prompt's length is the time to first token.
+PROMPT_SENTENCES = 5
+# Phrases by which a model says it cannot answer.
+MODEL_ABSTAINS = re.compile(r"\b(don't|do not|does not|doesn't) (say|mention|contain|provide)|not (mentioned|stated|in the (sources|articles))|no information", re.I)
+
+
+class AnswerError(ValueError):
+    """The question cannot be answered as given (empty, too long, not text)."""
+
+
+@dataclass
+class StreamEvent:
+    """One step of a streamed answer: a status line, a token of the draft, or the final answer."""
+
+    kind: str  # "status" | "token" | "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
+def check_question(question: str) -> str:
+    """The question, stripped; a clear error for empty, enormous or binary input."""
+    if not isinstance(question, str):
+        raise AnswerError("the question must be text")
+    cleaned = question.strip()
+    if not cleaned:
+        raise AnswerError("the question is empty")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise AnswerError(f"the question is too long ({len(cleaned):,} characters; at most {MAX_QUESTION_CHARS:,})")
+    unreadable = sum(1 for ch in cleaned if not ch.isprintable() and ch not in "\n\t")
+    if unreadable > len(cleaned) // 10:
+        raise AnswerError("the question is not readable text")
+    return cleaned
+
+
+class AnswerPipeline:
+    """Answer questions over the store with verified citations.
+
+    >>> pipeline = AnswerPipeline(load_settings({"llm": {"backend": "extractive"}}))  # doctest: +SKIP
+    >>> answer = pipeline.run("What has Iran given Russia?")  # doctest: +SKIP
+    >>> answer.answer  # doctest: +SKIP
+    'National Security Council spokesperson John Kirby noted that Iran already has been providing Russia ... [1].'
+    """
+
+    def __init__(self, settings: Settings, store=None) -> None:
+        from newsrag.components import open_encoder, open_retriever, open_store
+
+        self.settings = settings
+        self.store = store or open_store(settings)
+        self.encoder = open_encoder(settings)
+        self.retriever = open_retriever(settings, self.store)
+        self._llms: dict[str, object] = {}
+        self._llm_lock = threading.Lock()
+        self._weights: tuple[int, TermWeights] | None = None
+
+    # ----- public -------------------------------------------------------------------------------
+    def run(
+        self, question: str, history: Sequence[Sequence[str]] = (), filters: Filters | None = None, top_k: int | None = None, backend: str | None = None
+    ) -> Answer:
+        """Answer one question (with earlier turns for follow-ups)."""
+        for event in self.stream(question, history, filters, top_k, backend):
+            if event.kind == "answer":
+                return event.answer
+        raise AssertionError("the pipeline ended without an answer")  # stream() always ends with one
+
+    def stream(
+        self, question: str, history: Sequence[Sequence[str]] = (), filters: Filters | None = None, top_k: int | None = None, backend: str | None = None
+    ) -> Iterator[StreamEvent]:
+        """Answer one question, yielding draft tokens as they come and the verified answer last."""
+        question = check_question(question)
+        history = [tuple(turn[:2]) for turn in history if len(turn) >= 2]
+        backend, llm, notes = self._backend(backend)
+        began = time.perf_counter()
+        standalone = condense_with_llm(question, history, llm) if llm is not None else condense_by_rule(question, history)
+        yield StreamEvent("status", "searching the articles")
+        passages = self.retriever.run(standalone, top_k=top_k or self.settings.retrieval.top_k, filters=filters)
+        evidence = self._select_evidence(question, standalone, history, passages)
+        timings = {"retrieve_s": time.perf_counter() - began}
+        answer = Answer(question=question, answer="", abstained=False, standalone_question=standalone, backend=backend, notes=notes)
+        generate_began = time.perf_counter()
+        if not evidence.answerable:
+            yield StreamEvent("token", ABSTAIN_ANSWER)
+            answer.answer, answer.abstained = ABSTAIN_ANSWER, True
+        else:
+            verified = yield from self._generate(standalone, passages, evidence, llm, answer.notes, timings, generate_began)
+            self._fill(answer, verified, passages)
+        timings["generate_s"] = time.perf_counter() - generate_began
+        timings["total_s"] = time.perf_counter() - began
+        answer.timings = timings
+        yield StreamEvent("answer", answer=answer)
+
+    # ----- steps --------------------------------------------------------------------------------
+    def _generate(self, question, passages, evidence, llm, notes, timings, began) -> Iterator[StreamEvent]:
+        checker = CitationChecker(self._term_weights(), self.encoder)
+        relevant = evidence.relevant()
+        if llm is None:
+            draft = compose(evidence)
+            yield StreamEvent("token", draft)
+            timings.setdefault("first_token_s", time.perf_counter() - began)
+            return checker.run(draft, passages, relevant)
+        shown, prompt = self._prompt(question, passages, evidence)
+        draft = ""
+        from llama_index.core.llms import ChatMessage
+
+        messages = [ChatMessage(role="system", content=SYSTEM_PROMPT), ChatMessage(role="user", content=prompt)]
+        for response in llm.stream_chat(messages):
+            delta = response.delta or ""
+            if delta:
+                timings.setdefault("first_token_s", time.perf_counter() - began)
+                draft += delta
+                yield StreamEvent("token", delta)
+        verified = checker.run(_to_passage_numbers(draft, shown), passages, relevant)
+        notes.extend(verified.notes)
+        if not verified.cited or MODEL_ABSTAINS.search(draft):
+            notes.append("the model's answer was not supported by the passages; quoting them instead")
+            verified = checker.run(compose(evidence), passages, relevant)
+        return verified
+
+    def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage]) -> Evidence:
+        """Score sentences against the user's words; a follow-up adds the previous question's
+        words (not the previous answer's, which the user has already read)."""
+        if standalone == question or not history:
+            return self._selector().run(question, passages)
+        previous_question, previous_answer = history[-1]
+        return self._selector().run(f"{question} {previous_question}", passages, focus=question, said=previous_answer)
+
+    def _prompt(self, question: str, passages: list[Passage], evidence: Evidence) -> tuple[list[int], str]:
+        """Sources block of the best evidence sentences, grouped by passage in retrieval order."""
+        chosen = evidence.top(PROMPT_SENTENCES)
+        shown = sorted({s.passage for s in chosen})
+        lines = []
+        for number, index in enumerate(shown, 1):
+            sentences = sorted((s for s in chosen if s.passage == index), key=lambda s: s.order)
+            passage = passages[index]
+            meta = "; ".join(x for x in (passage.title, passage.source, passage.published) if x)
+            text = " ".join(s.text for s in sentences).replace("[", "(").replace("]", ")")  # no fake markers from articles
+            lines.append(SOURCE_LINE.format(n=number, meta=meta, text=text))
+        return shown, USER_PROMPT.format(sources="\n".join(lines), question=question)
+
+    def _fill(self, answer: Answer, verified: VerifiedAnswer, passages: list[Passage]) -> None:
+        if not verified.cited:
+            answer.answer, answer.abstained = ABSTAIN_ANSWER, True
+            return
+        answer.answer = verified.text
+        answer.citations = [
+            Citation(n=n, passage=passages[index], sentences=verified.highlights.get(index, []))
+            for n, index in enumerate(verified.cited, 1)
+        ]
+
+    def _backend(self, requested: str | None):
+        """The backend to use and its LLM (None for extractive); falls back to extractive when the model is missing."""
+        from rag.backends import BackendError, get_llm
+
+        name = requested or self.settings.llm.backend
+        notes: list[str] = []
+        if name == "extractive":
+            return name, None, notes
+        with self._llm_lock:
+            if name not in self._llms:
+                llm_settings = self.settings.llm.model_copy(update={"backend": name})
+                try:
+                    self._llms[name] = get_llm(llm_settings, self.settings.home)
+                except BackendError as exc:
+                    if name != "local" or self.settings.llm.model_path is not None:
+                        raise
+                    self._llms[name] = None
+                    notes.append(f"no local model installed ({exc}); answering by quoting the articles")
+        llm = self._llms[name]
+        return (name if llm is not None else "extractive"), llm, notes
+
+    def _term_weights(self) -> TermWeights:
+        index = self.store.keyword_index()
+        if self._weights is None or self._weights[0] != id(index):
+            self._weights = (id(index), TermWeights.from_keyword_index(index))
+        return self._weights[1]
+
+    def _selector(self) -> EvidenceSelector:
+        return EvidenceSelector(self.encoder, self._term_weights())
+
+
+def _to_passage_numbers(draft: str, shown: list[int]) -> str:
+    """Map the prompt's source numbers back to passage numbers (1-based); unknown numbers become 0."""
+
+    def replace(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"[,;]\s*", match.group(1))]
+        mapped = [shown[n - 1] + 1 if 1 <= n <= len(shown) else 0 for n in numbers]
+        return "[" + ", ".join(str(n) for n in mapped) + "]"
+
+    return re.sub(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]", replace, draft)

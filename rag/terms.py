@@ -1,0 +1,116 @@
+"""Content terms: the words of a question or sentence that carry its meaning, stemmed.
+
+Evidence selection, abstention and citation checking all compare texts by these terms,
+weighted by how rare each term is in the collection (the keyword index knows that).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+# Words that shape a question but carry no content to look for in the articles.
+QUESTION_WORDS = frozenset(
+    """
+    what which who whom whose when where why how whether did does do done has have had is are was were be been
+    say said says tell told according report reported reports mention mentioned article articles news
+    about also any many much there their they them it its this that these those would could should might may can
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | QUESTION_WORDS
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed, lower-cased content words of `text`, in order (stopwords and question words dropped)."""
+    stop = _stopwords()
+    words = [w for w in TOKEN.findall(text.lower()) if w not in stop]
+    return _stemmer().stemWords(words) if words else []
+
+
+class TermWeights:
+    """Inverse document frequency of stemmed terms in the collection's keyword index.
+
+    Unknown terms get the highest weight (a name the collection never mentions is exactly
+    what makes a question unanswerable).
+    """
+
+    def __init__(self, document_frequency: dict[str, int], documents: int) -> None:
+        self.document_frequency = document_frequency
+        self.documents = max(documents, 1)
+
+    @classmethod
+    def from_keyword_index(cls, index) -> "TermWeights":
+        """Read document frequencies out of a bm25s index (column counts of its score matrix)."""
+        bm25 = getattr(index, "bm25", None)
+        if bm25 is None:
+            return cls({}, 1)
+        indptr = bm25.scores["indptr"]
+        columns = len(indptr) - 1  # bm25s keeps an empty-token entry past the matrix
+        frequencies = {term: int(indptr[c + 1] - indptr[c]) for term, c in bm25.vocab_dict.items() if c < columns}
+        return cls(frequencies, len(index))
+
+    def weight(self, term: str) -> float:
+        """Smoothed IDF, always positive."""
+        n = self.document_frequency.get(term, 0)
+        return math.log(1.0 + (self.documents - n + 0.5) / (n + 0.5))
+
+    def coverage(self, wanted: list[str], present: set[str], emphasis: set[str] = frozenset()) -> float:
+        """IDF-weighted share of the `wanted` terms found among `present` terms (0..1).
+
+        Terms in `emphasis` count double (a follow-up's own words matter more than the
+        conversation's). A term also counts as present when one stem extends the other
+        ("iranian" and "iran").
+        """
+        unique = set(wanted)
+        weights = {t: self.weight(t) * (2.0 if t in emphasis else 1.0) for t in unique}
+        total = sum(weights.values())
+        if total == 0:
+            return 0.0
+        return sum(w for t, w in weights.items() if term_present(t, present)) / total
+
+
+def term_present(term: str, present: set[str]) -> bool:
+    """Whether `term` or a stem sharing its first four letters as a prefix relation is in `present`."""
+    if term in present:
+        return True
+    if len(term) < 4:
+        return False
+    return any(len(other) >= 4 and (other.startswith(term) or term.startswith(other)) for other in present)
+
+
+# A run of capitalised words inside a question: a name the answer must be about.
+ENTITY = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+def question_entities(question: str) -> list[list[str]]:
+    """Names in a question, each as its stemmed content words ("Wagner Group" -> ["wagner", "group"])."""
+    entities = []
+    for match in ENTITY.finditer(question):
+        terms = content_terms(match.group(0))
+        if terms:
+            entities.append(terms)
+    return entities
+
+
+def entity_coverage(entities: list[list[str]], present: set[str]) -> float:
+    """Share of the question's names that `present` mentions (half a name's words suffice)."""
+    if not entities:
+        return 1.0
+    found = sum(1 for words in entities if 2 * sum(term_present(w, present) for w in words) >= len(words))
+    return found / len(entities)

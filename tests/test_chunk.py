@@ -1,0 +1,50 @@
+"""Sentence splitting and chunking: whole sentences, exact offsets, within the encoder's limit."""
+
+from __future__ import annotations
+
+from index.chunk import Chunker, pack
+from index.documents import Document
+from index.sentences import split_sentences
+from newsrag.settings import ChunkSettings
+
+
+def test_sentences_keep_abbreviations_and_offsets():
+    text = (
+        "WASHINGTON (AP) — The U.S. official said on Feb. 24 that John F. Kennedy spoke. "
+        "“We are concerned,” Kirby said. Is it? Yes!\nA new line at 9 a.m. Officials said so."
+    )
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "WASHINGTON (AP) — The U.S. official said on Feb. 24 that John F. Kennedy spoke.",
+        "“We are concerned,” Kirby said.",
+        "Is it?",
+        "Yes!",
+        "A new line at 9 a.m.",
+        "Officials said so.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_pack_respects_budget_and_overlap():
+    assert pack([10, 10, 10, 10, 10], budget=25, overlap=1) == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert pack([10, 10, 10, 10, 10], budget=25, overlap=0) == [(0, 1), (2, 3), (4, 4)]
+    assert pack([30, 10], budget=25, overlap=1) == [(0, 0), (1, 1)]  # an oversized sentence stands alone
+
+
+def test_chunks_fit_the_encoder_and_point_into_the_text(encoder):
+    body = " ".join(f"Sentence number {i} tells of drones, missiles and the war in Ukraine." for i in range(60))
+    long_sentence = " ".join(["word"] * 900) + "."
+    document = Document("a.txt", body + "\n" + long_sentence, title="A title about the war")
+    chunker = Chunker(ChunkSettings(max_tokens=120, overlap_sentences=1), encoder.count_tokens, encoder.max_tokens)
+    chunks = chunker.run(document)
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert document.text[chunk.start : chunk.end] == chunk.text
+        assert encoder.count_tokens([chunk.embedding_text()])[0] <= encoder.max_tokens - 2
+        assert chunk.doc_chunks == len(chunks) and chunk.doc_hash == document.content_hash
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    covered = set()
+    for chunk in chunks:
+        covered.update(range(chunk.start, chunk.end))
+    assert all(i in covered for i, ch in enumerate(document.text) if not ch.isspace())  # nothing lost
+    assert chunks[0].chunk_id != Document("a.txt", body + " changed", title="A title").content_hash

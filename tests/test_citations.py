@@ -1,0 +1,34 @@
+"""Citation checking: wrong markers re-cited, unsupported sentences removed, dangling markers dropped."""
+
+from __future__ import annotations
+
+from rag.citations import CitationChecker, markers_in
+from rag.passage import Passage
+from rag.terms import TermWeights
+
+PASSAGES = [
+    Passage("c1", "a.txt", "Iran has supplied Russia with drones and artillery ammunition.", title="Iran arms Russia"),
+    Passage("c2", "b.txt", "The Kremlin did not deny reports of missile transfers.", title="Kremlin"),
+    Passage("c3", "c.txt", "Wagner may provide Pantsir systems to Hezbollah.", title="Wagner"),
+]
+CHECKER = CitationChecker(TermWeights({}, 10))
+
+
+def test_wrong_citation_is_recited_and_numbers_follow_appearance():
+    result = CHECKER.run("Wagner may provide Pantsir systems to Hezbollah [1]. Iran supplied drones to Russia [3].", PASSAGES)
+    assert result.text == "Wagner may provide Pantsir systems to Hezbollah [1]. Iran supplied drones to Russia [2]."
+    assert result.cited == [2, 0]
+    assert any("re-cited" in note for note in result.notes)
+
+
+def test_unsupported_sentence_removed_and_dangling_marker_dropped():
+    result = CHECKER.run("Iran supplied drones to Russia [7]. The Bank of Japan raised interest rates [1].", PASSAGES)
+    assert result.text == "Iran supplied drones to Russia [1]."
+    assert markers_in(result.text) == [1]
+    assert any("unsupported" in note for note in result.notes)
+
+
+def test_marker_after_period_and_highlights():
+    result = CHECKER.run("The Kremlin did not deny the reports. [2]", PASSAGES)
+    assert result.text == "The Kremlin did not deny the reports [1]."
+    assert result.highlights[1] == ["The Kremlin did not deny reports of missile transfers."]

@@ -1,0 +1,88 @@
+"""The `newsrag` command as a user runs it: exit codes, one-line errors, the --json contracts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from conftest import SEED_ARTICLES, SEED_QUESTIONS, needs_shared, run_cli
+
+pytestmark = needs_shared
+
+
+def test_help_is_instant_and_lists_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("ingest", "ask", "search", "chat", "serve", "eval", "stats", "delete", "doctor"):
+        assert command in result.stdout
+
+
+def test_bad_input_is_reported_and_the_rest_ingested(tmp_path):
+    articles = tmp_path / "in"
+    articles.mkdir()
+    (articles / "good.txt").write_text("Good news\n\nThe city council approved a new bridge over the river on Monday.\n")
+    (articles / "empty.txt").write_text("")
+    (articles / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (articles / "latin1.txt").write_bytes("Caf\xe9 au lait est tr\xe8s bon, dit le ma\xeetre.".encode("latin-1"))
+    (articles / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog")
+    (articles / "records.jsonl").write_text(
+        json.dumps({"id": "r1", "title": "Record one", "text": "The harbour reopened after the storm, officials said."}) + "\n{not json\n"
+    )
+    with gzip.open(articles / "cut.txt.gz", "wb") as handle:
+        handle.write(b"A story " * 1000)
+    (articles / "cut.txt.gz").write_bytes((articles / "cut.txt.gz").read_bytes()[:40])
+    store = tmp_path / "store"
+    result = run_cli("ingest", str(articles), "--store", str(store), "--json")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("newsrag: skipped")]
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf", "records.jsonl", "cut.txt.gz"):
+        assert sum(name in line for line in problems) == 1, (name, result.stderr)
+    summary = json.loads(result.stdout)
+    assert summary["added"] == 2 and summary["skipped"] == 6
+    stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
+    assert stats["documents"] == 2
+    again = run_cli("ingest", str(articles / "good.txt"), "--store", str(store), "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["unchanged"] == 1
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run_cli("ingest").returncode == 2
+    result = run_cli("search", "", "--store", str(tmp_path / "s"))
+    assert result.returncode == 2 and "empty" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("search", "x", "--from", "yesterday", "--store", str(tmp_path / "s"))
+    assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
+
+
+def test_search_and_ask_json(seed_store_path, tmp_path):
+    store = str(seed_store_path)
+    result = run_cli("search", "Pantsir anti-aircraft systems", "--store", store, "--json", "--top-k", "3")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["hits"][0]["doc_id"] == "004_412b77a1ff059891.txt" and len(data["hits"]) == 3
+    assert {"doc_id", "title", "source", "published", "score", "text"} <= set(data["hits"][0])
+
+    batch = tmp_path / "queries.jsonl"
+    batch.write_text('{"id": "a", "query": "Shahed drones"}\n{"id": "b", "query": "no limits partnership"}\n')
+    lines = run_cli("search", "--batch", str(batch), "--store", store, "--json").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["a", "b"]
+
+    result = run_cli("ask", "--batch", str(SEED_QUESTIONS), "--json", "--store", store, "--backend", "extractive")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == len(SEED_QUESTIONS.read_text().splitlines())
+    for answer in answers:
+        assert {"id", "question", "answer", "abstained", "citations", "timings"} <= set(answer)
+        assert {"retrieve_s", "generate_s"} <= set(answer["timings"])
+
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([["What was Wagner preparing to provide to Hezbollah?", "An air-defense capability [1]."]]))
+    result = run_cli("ask", "Which system might it be?", "--history", str(history), "--json", "--store", store, "--backend", "extractive")
+    assert "pantsir" in json.loads(result.stdout)["answer"].lower()
+
+
+def test_stats_and_doctor_on_seed_store(seed_store_path):
+    stats = json.loads(run_cli("stats", "--store", str(seed_store_path), "--json").stdout)
+    assert stats["documents"] == 5 and stats["chunks"] > 5 and stats["store"] == str(seed_store_path)
+    doctor = run_cli("doctor", "--store", str(seed_store_path), "--json")
+    assert doctor.returncode == 0 and json.loads(doctor.stdout)["ok"] is True

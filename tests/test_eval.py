@@ -1,0 +1,309 @@
+"""The evaluation package: metrics on hand-made cases, readers on the real shared files, and
+`newsrag eval retrieval` end to end on the seed articles with the real embedding model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import REALTIMEQA, SEED_ARTICLES, SEED_QUESTIONS, make_settings, needs_shared
+from eval.metrics import (
+    AbstentionScore,
+    AnswerTextMatch,
+    CitationPrecision,
+    DanglingMarkers,
+    FactRecall,
+    GoldCited,
+    HitAtK,
+    MinFactsReached,
+    RecallAtK,
+    ReciprocalRank,
+    dedupe_doc_ids,
+    markers,
+    summarise,
+)
+
+FIXTURES = Path(__file__).parent / "eval_fixtures"
+
+
+# ----- retrieval metrics -------------------------------------------------------------------------
+def test_hit_at_k_and_mrr_on_a_ranked_list():
+    ranked = ["a", "b", "gold", "c", "d"]
+    assert HitAtK(1).compute(ranked, ["gold"]).value == 0.0
+    assert HitAtK(3).compute(ranked, ["gold"]).value == 1.0
+    assert ReciprocalRank(10).compute(ranked, ["gold"]).value == pytest.approx(1 / 3)
+    assert ReciprocalRank(2).compute(ranked, ["gold"]).value == 0.0  # beyond k counts as a miss
+    assert HitAtK(5).compute(ranked, ["x"]).value == 0.0
+    assert HitAtK(5).compute(ranked, []).value is None  # no gold: not scored
+
+
+def test_recall_counts_each_gold_article_and_mrr_takes_the_first():
+    ranked = ["g2", "a", "g1"]
+    assert RecallAtK(1).compute(ranked, ["g1", "g2"]).value == 0.5
+    assert RecallAtK(3).compute(ranked, ["g1", "g2"]).value == 1.0
+    assert ReciprocalRank().compute(ranked, ["g1", "g2"]).value == 1.0
+
+
+def test_passages_deduplicate_to_articles_in_rank_order():
+    assert dedupe_doc_ids(["a", "a", "b", "a", "c", "b"]) == ["a", "b", "c"]
+
+
+def test_percentile_is_nearest_rank():
+    from eval.metrics import percentile
+
+    values = list(range(100, 0, -1))
+    assert percentile(values, 50) == 50 and percentile(values, 95) == 95 and percentile(values, 100) == 100
+    assert percentile([], 50) is None
+
+
+def test_summary_leaves_out_questions_a_metric_does_not_apply_to():
+    rows = [{"hit@1": HitAtK(1).compute(["g"], ["g"])}, {"hit@1": HitAtK(1).compute(["x"], ["g"])}, {"hit@1": HitAtK(1).compute(["x"], [])}]
+    summary = summarise(rows)["hit@1"]
+    assert summary.mean == 0.5 and summary.count == 2
+
+
+# ----- answer metrics ----------------------------------------------------------------------------
+def test_fact_groups_count_when_any_alternative_appears_case_insensitively():
+    facts = [["considering", "weighing"], ["haven't seen", "no evidence"], ["Wagner"]]
+    answer = "Kirby said China is WEIGHING it but the U.S. haven’t seen lethal aid [1]."
+    score = FactRecall().compute(answer, facts)
+    assert score.value == pytest.approx(2 / 3)  # curly apostrophe matches the straight one
+    assert score.detail["missing"] == [["Wagner"]]
+    assert MinFactsReached().compute(answer, facts, 2).value == 1.0
+    assert MinFactsReached().compute(answer, facts, 3).value == 0.0
+    assert FactRecall().compute(answer, []).value is None
+
+
+def test_dangling_markers_are_numbers_without_a_citation():
+    citations = [{"n": 1, "doc_id": "a"}, {"n": 2, "doc_id": "b"}]
+    assert markers("x [1]. y [2, 3]. z [3][4] and [1].") == [1, 2, 3, 4]
+    score = DanglingMarkers().compute("x [1]. y [2, 3]. z [4].", citations)
+    assert score.value == 2.0 and score.detail == [3, 4]
+    assert DanglingMarkers().compute("No markers at all.", citations).value == 0.0
+
+
+def test_citations_scored_against_gold_articles():
+    citations = [{"n": 1, "doc_id": "gold"}, {"n": 2, "doc_id": "other"}, {"n": 3, "doc_id": "gold"}]
+    assert GoldCited().compute(citations, ["gold"]).value == 1.0
+    assert GoldCited().compute(citations, ["missing"]).value == 0.0
+    assert CitationPrecision().compute(citations, ["gold"]).value == pytest.approx(2 / 3)
+    assert CitationPrecision().compute([], ["gold"]).value is None
+    assert GoldCited().compute(citations, []).value is None
+
+
+def test_abstention_is_right_only_on_unanswerable_questions():
+    score = AbstentionScore()
+    assert score.compute(abstained=True, answerable=False).value == 1.0
+    assert score.compute(abstained=False, answerable=False).detail == "answered_negative"
+    assert score.compute(abstained=False, answerable=False).value == 0.0
+    assert score.compute(abstained=True, answerable=True).detail == "wrong_abstention"
+    assert score.compute(abstained=False, answerable=True).value == 1.0
+
+
+def test_answer_text_matches_without_quotes_and_case():
+    match = AnswerTextMatch()
+    assert match.compute("Netflix renewed squid game for a second season [1].", ["“Squid Game”"]).value == 1.0
+    assert match.compute('It is "Squid Game" [1].', ["“Squid Game”"]).value == 1.0
+    assert match.compute("Netflix renewed Stranger Things [1].", ["“Squid Game”"]).value == 0.0
+    assert match.compute("anything", []).value is None
+
+
+def test_score_answer_on_the_public_answer_json():
+    from eval.answers import failed_checks, score_answer
+    from eval.datasets import Question
+
+    negative = Question(id="n", question="What is the population of Tehran?", type="negative")
+    invented = {"answer": "About 9 million [1] [2].", "abstained": False, "citations": [{"n": 1, "doc_id": "a"}]}
+    scores = score_answer(negative, invented)
+    assert scores["abstained_when_negative"].value == 0.0
+    assert scores["dangling_markers"].value == 1.0
+    assert failed_checks(scores) == ["abstained_when_negative", "dangling_markers"]
+    quiz = Question(id="q", question="Which show?", gold_docs=["g"], type="quiz", answer_texts=["“Squid Game”"], dataset="realtimeqa")
+    good = {"answer": "Squid Game is back [1].", "abstained": False, "citations": [{"n": 1, "doc_id": "g"}]}
+    assert failed_checks(score_answer(quiz, good)) == []
+
+
+def test_faithfulness_judge_with_a_scripted_llm():
+    from eval.answers import FaithfulnessJudge
+
+    class Scripted:
+        def __init__(self):
+            self.prompts = []
+
+        def complete(self, prompt):
+            self.prompts.append(prompt)
+            if "Statements:" in prompt and "Verdicts" not in prompt:
+                return "- Iran sent drones to Russia [1]\n- The drones were made of cheese [2]"
+            return "1: yes" if "drones to Russia" in prompt else "1: no"
+
+    llm = Scripted()
+    citations = [{"n": 1, "doc_id": "a", "text": "Iran sent drones to Russia."}, {"n": 2, "doc_id": "b", "text": "Drones fly."}]
+    score = FaithfulnessJudge(llm).compute("q", "Iran sent drones [1], made of cheese [2].", citations, abstained=False)
+    assert score.value == 0.5
+    assert "[2] Drones fly." in llm.prompts[-1]  # each statement is checked against the passage it cites
+    assert FaithfulnessJudge(llm).compute("q", "x", citations, abstained=True).value is None
+
+
+# ----- configurations ------------------------------------------------------------------------------
+def test_compare_configurations_parse_and_validate():
+    from eval.configs import ConfigError, parse_configs
+
+    configs = parse_configs(["baseline", "rrf20:rrf_k=20", "keyword_weight=1.5,per_document=1", "bm25"])
+    assert [c.name for c in configs][:2] == ["ours", "llama-index baseline"]
+    assert configs[2].overrides == {"retrieval": {"rrf_k": 20}}
+    assert configs[3].overrides == {"retrieval": {"keyword_weight": 1.5, "per_document": 1}}
+    assert configs[4].apply(make_settings()).retrieval.vector_weight == 0.0
+    assert parse_configs(None)[0].name == "ours" and len(parse_configs(None)) == 1
+    assert parse_configs([])[1].baseline  # `--compare` alone: the baseline
+    with pytest.raises(ConfigError):
+        parse_configs(["rrf_kk=3"])
+    with pytest.raises(ConfigError):
+        parse_configs(["per_document=0"])  # validated by the settings model
+
+
+# ----- dataset readers on the real shared files -------------------------------------------------
+@needs_shared
+def test_seed_questions_read_into_one_type():
+    from eval.datasets import load_questions
+
+    questions = load_questions(SEED_QUESTIONS)
+    assert len(questions) == 12
+    by_id = {q.id: q for q in questions}
+    assert by_id["d01"].gold_docs == ["001_3303a44a3e524015.txt", "003_4bfa6219a026e7f3.txt"]
+    assert by_id["d07"].min_facts == 2 and by_id["d07"].type == "list"
+    assert not by_id["d10"].answerable and by_id["d10"].gold_docs == []
+    assert by_id["d12"].history == [("What was Wagner preparing to provide to Hezbollah?", "An air-defense capability, at the direction of the Russian government [1].")]
+    seed_ids = {p.name for p in SEED_ARTICLES.iterdir()}
+    assert {d for q in questions for d in q.gold_docs} <= seed_ids
+
+
+@needs_shared
+def test_realtimeqa_questions_and_corpus_read_into_the_same_types():
+    from eval.datasets import load_questions, read_corpus
+
+    questions = load_questions(REALTIMEQA / "dev_questions.jsonl")
+    assert len(questions) == 144
+    first = questions[0]
+    assert first.id == "20220617_0" and first.dataset == "realtimeqa" and first.type == "quiz"
+    assert first.gold_docs == ["rtqa-79cf4a583ca4"] and first.answer_texts == ["“Squid Game”"]
+    assert all(q.answerable for q in questions)
+    documents = list(read_corpus(REALTIMEQA / "dev_corpus.jsonl.gz", limit=3))
+    assert len(documents) == 3 and documents[0].doc_id.startswith("rtqa-")
+    assert documents[0].published == "2022-06-12" and documents[0].baseline_text().startswith(documents[0].title + "\n\n")
+
+
+@needs_shared
+def test_seed_corpus_ids_are_file_names():
+    from eval.datasets import read_corpus
+
+    ids = sorted(d.doc_id for d in read_corpus(SEED_ARTICLES))
+    assert ids == sorted(p.name for p in SEED_ARTICLES.iterdir())
+
+
+def test_reader_errors_name_the_file_and_line(tmp_path):
+    from eval.datasets import DatasetError, load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "a", "question": "fine?"}\n{"id": "b"}\n')
+    with pytest.raises(DatasetError, match="line 2: missing field 'question'"):
+        load_questions(path)
+    assert load_questions(FIXTURES / "mixed_questions.jsonl")[1].dataset == "realtimeqa"
+
+
+# ----- end to end ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def eval_stores(tmp_path_factory) -> Path:
+    """One eval-store folder for the session: the seed store is built once and reused."""
+    return tmp_path_factory.mktemp("eval-stores")
+
+
+@needs_shared
+def test_eval_retrieval_end_to_end_on_the_seed_articles(tmp_path, eval_stores, encoder, capsys):
+    from newsrag.cli import main
+
+    out = tmp_path / "report"
+    status = main(
+        ["eval", "retrieval", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES),
+         "--store", str(eval_stores), "--out", str(out), "--compare", "vectors", "--no-progress"]
+    )
+    assert status == 0
+    assert (out / "report.md").exists() and (out / "hit_at_k.png").stat().st_size > 1000
+    data = json.loads((out / "report.json").read_text())
+    assert data["git_commit"] and data["machine"]["cores"] >= 1
+    ours = data["configurations"][0]
+    assert ours["name"] == "ours" and ours["summary"]["scored"] == 10  # the two negative questions are not scored
+    assert ours["summary"]["hit@5"] > 0.5
+    followup = next(q for q in ours["questions"] if q["id"] == "d12")
+    assert "Wagner" in followup["query"]  # searched with the condensed question
+    markdown = (out / "report.md").read_text()
+    assert "git commit:" in markdown and "| ours |" in markdown
+    # a second run reuses the store instead of ingesting again
+    assert main(["eval", "retrieval", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES),
+                 "--store", str(eval_stores), "--out", str(tmp_path / "again"), "--no-progress"]) == 0
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert again["configurations"][0]["info"]["store"]["reused"] is True
+    assert "ours: hit@1=" in capsys.readouterr().out
+
+
+@needs_shared
+def test_eval_usage_errors_exit_2(tmp_path, capsys):
+    from newsrag.cli import main
+
+    assert main(["eval", "retrieval", "--questions", str(tmp_path / "none.jsonl"), "--corpus", str(SEED_ARTICLES)]) == 2
+    assert "no such question file" in capsys.readouterr().err
+    assert main(["eval", "retrieval", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES), "--compare", "bogus=1"]) == 2
+
+
+@needs_shared
+def test_eval_answers_end_to_end_extractive(tmp_path, eval_stores, encoder):
+    from newsrag.cli import main
+
+    out = tmp_path / "answers"
+    status = main(
+        ["eval", "answers", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES), "--store", str(eval_stores),
+         "--backend", "extractive", "--judge-backend", "none", "--out", str(out), "--no-progress"]
+    )
+    assert status == 0
+    data = json.loads((out / "report.json").read_text())
+    ours = data["configurations"][0]
+    assert len(ours["questions"]) == 12 and ours["summary"]["errors"] == 0
+    assert ours["summary"]["gold_cited"] > 0.5
+    assert "faithfulness" not in ours["summary"]  # no LLM: no judge
+    first = ours["questions"][0]["answer"]
+    assert {"id", "question", "answer", "abstained", "citations", "timings"} <= set(first)
+    assert (out / "answer_latency.png").exists()
+    markdown = (out / "report.md").read_text()
+    assert markdown.index("## Failures of ours") < markdown.index("## Every question")
+
+
+# ----- bench helpers -----------------------------------------------------------------------------------
+def test_perturbed_copies_stay_close_but_differ():
+    import random
+
+    import numpy as np
+
+    from eval.bench import fit_slopes, perturb_text, perturb_vector
+
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+    copy = perturb_vector(vector, np.random.default_rng(0))
+    assert abs(np.linalg.norm(copy) - 1) < 1e-5 and 0.85 < float(copy @ vector) < 0.99
+    text = "One sentence here. Another one there! A third? " * 5
+    assert perturb_text(text, random.Random(1)) != text
+    slopes = fit_slopes([1_000, 10_000, 100_000], [2.0, 20.0, 200.0])
+    assert slopes["loglog_slope"] == pytest.approx(1.0) and slopes["per_10k"] == pytest.approx(20.0)
+
+
+@needs_shared
+def test_sized_store_adds_perturbed_copies_of_whole_documents(tmp_path, seed_store_path):
+    from eval.bench import build_sized_store
+    from newsrag.components import open_store
+
+    info = build_sized_store(make_settings(seed_store_path), 60, tmp_path / "sized")
+    store = open_store(make_settings(tmp_path / "sized"))
+    assert info["chunks"] == store.count() >= 60 and info["copied_documents"] > 0
+    stats = store.stats()
+    assert stats["incomplete_documents"] == 0 and stats["keyword_index"] == "ready"
+    assert any("~copy1" in d for d in store.scan())
+    assert build_sized_store(make_settings(seed_store_path), 60, tmp_path / "sized")["reused"] is True

@@ -1,0 +1,174 @@
+"""The Gradio page: layout and event wiring only; `ui.actions` does the work.
+
+Two tabs: "Ask" (the chat, filters and settings, the sources panel, the answer as Markdown)
+and "Collection" (upload, list, delete). Each browser session keeps its own conversation in
+`gr.State`; the `chat` API endpoint returns the same JSON as `newsrag ask --json`.
+"""
+
+# No `from __future__ import annotations` here: Gradio reads the handlers' annotations
+# (gr.SelectData, the API's types) at run time.
+from typing import Any
+
+import newsrag.offline  # noqa: F401  (analytics and hub look-ups off before gradio loads)
+
+from newsrag.settings import Settings
+from ui import assets, render
+from ui.actions import BACKENDS, Actions, make_filters
+from ui.uploads import FORMAT_SUFFIXES
+
+EXAMPLE_QUESTIONS = (
+    "What has Iran given Russia?",
+    "What is the White House concerned about?",
+    "Which countries are helping Russia's war in Ukraine?",
+)
+CHAT_CONCURRENCY = 4  # answers computed at once; more wait in the queue
+WRITE_CONCURRENCY = 1  # uploads and deletes, one at a time
+CHAT_PLACEHOLDER = (
+    "<div style='text-align:center'><b>Ask about the articles in the collection.</b><br>"
+    "Answers cite their passages; follow-up questions keep the conversation.</div>"
+)
+UPLOAD_TYPES = [*FORMAT_SUFFIXES, ".gz"]
+# Gradio keeps its own copy of every upload; ours is in the store, so drop Gradio's after an hour.
+UPLOAD_CACHE_CLEANUP = (3600, 3600)
+
+
+def build_app(settings: Settings, actions: Actions | None = None):
+    """The page over the store and answer backend that `settings` choose."""
+    import gradio as gr
+
+    actions = actions or Actions(settings)
+    view = actions.collection()
+
+    with gr.Blocks(
+        title="newsrag: ask your news articles", fill_width=True, analytics_enabled=False, delete_cache=UPLOAD_CACHE_CLEANUP
+    ) as demo:
+        turns = gr.State([])
+        gr.HTML(assets.HEADER_HTML, js_on_load=None)
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=7, min_width=420):
+                        chatbot = gr.Chatbot(
+                            elem_id="nr-chat",
+                            show_label=False,
+                            height=None,
+                            min_height=460,
+                            max_height=680,
+                            buttons=[],
+                            feedback_options=None,
+                            latex_delimiters=[],
+                            allow_tags=False,  # our answer HTML uses standard tags only
+                            placeholder=CHAT_PLACEHOLDER,
+                            examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
+                        )
+                        with gr.Row(equal_height=True):
+                            question = gr.Textbox(
+                                elem_id="nr-question",
+                                show_label=False,
+                                placeholder="Ask about the articles…",
+                                lines=1,
+                                max_lines=5,
+                                max_length=2000,
+                                autofocus=True,
+                                scale=8,
+                            )
+                            ask = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="nr-ask")
+                            new_chat = gr.Button("New chat", variant="secondary", scale=0, min_width=110, elem_id="nr-new")
+                        with gr.Accordion("Filters and settings: they apply to the next question", open=False, elem_id="nr-settings"):
+                            with gr.Row():
+                                outlets = gr.Dropdown(
+                                    choices=view.outlets, value=[], multiselect=True, interactive=True, label="Outlets", info="All when empty", elem_id="nr-outlets"
+                                )
+                                date_from = gr.DateTime(include_time=False, type="string", label="Published from", elem_id="nr-from")
+                                date_to = gr.DateTime(include_time=False, type="string", label="Published until", elem_id="nr-to")
+                            with gr.Row():
+                                backend = gr.Radio(list(BACKENDS), value=settings.llm.backend, label="Answer backend", elem_id="nr-backend")
+                                top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages to retrieve", elem_id="nr-topk")
+                    with gr.Column(scale=5, min_width=360):
+                        sources = gr.HTML(render.SOURCES_PLACEHOLDER, elem_id="nr-sources", js_on_load=None)
+                        with gr.Accordion("Copy the answer with its sources (Markdown)", open=False, elem_id="nr-copy"):
+                            markdown = gr.Textbox(label="Markdown", lines=8, max_lines=20, buttons=["copy"], interactive=False, elem_id="nr-markdown")
+            with gr.Tab("Collection", id="collection") as collection_tab:
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=320):
+                        files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles", elem_id="nr-files")
+                        add = gr.Button("Add to the collection", variant="primary", elem_id="nr-add")
+                        report = gr.HTML("", elem_id="nr-report", js_on_load=None)
+                        doc_choice = gr.Dropdown(choices=view.doc_ids, value=None, interactive=True, label="Delete a document", elem_id="nr-delete-choice")
+                        delete = gr.Button("Delete document", variant="stop", elem_id="nr-delete")
+                    with gr.Column(scale=5):
+                        table = gr.HTML(view.table, elem_id="nr-documents", js_on_load=None)
+
+        # ----- chat ---------------------------------------------------------------------------------
+        def answer(text, chat, state, chosen_outlets, start, end, backend_name, k):
+            """Stream one answer into the chat; sources and Markdown change with the final answer."""
+            filters = make_filters(chosen_outlets, start, end)
+            first = True
+            for update in actions.ask(text, chat, state, filters, backend_name, int(k) if k else None):
+                yield (
+                    update.chat,
+                    update.sources if update.sources is not None else gr.skip(),
+                    update.markdown if update.markdown is not None else gr.skip(),
+                    update.turns if update.turns is not None else gr.skip(),
+                    "" if first else gr.skip(),
+                )
+                first = False
+
+        chat_inputs = [question, chatbot, turns, outlets, date_from, date_to, backend, top_k]
+        chat_outputs = [chatbot, sources, markdown, turns, question]
+        asked = gr.on(
+            [question.submit, ask.click],
+            answer,
+            chat_inputs,
+            chat_outputs,
+            api_visibility="private",
+            concurrency_limit=CHAT_CONCURRENCY,
+            concurrency_id="answer",
+            show_progress="hidden",
+        )
+
+        def example_text(event: gr.SelectData) -> str:
+            """The question of the example the user clicked."""
+            value = event.value
+            return str(value.get("text", "")) if isinstance(value, dict) else str(value or "")
+
+        example = chatbot.example_select(example_text, None, question, api_visibility="private", queue=False).then(
+            answer, chat_inputs, chat_outputs, api_visibility="private", concurrency_id="answer", show_progress="hidden"
+        )
+
+        def reset():
+            """A new conversation: no history, no sources (an answer still running is cancelled)."""
+            return [], render.SOURCES_PLACEHOLDER, "", [], ""
+
+        for trigger in (new_chat.click, chatbot.clear):  # our button, and the chat's own bin icon
+            trigger(None, None, None, cancels=[asked, example]).then(reset, None, chat_outputs, api_visibility="private")
+
+        def chat_api(question: str, history: list[list[str]]) -> dict:
+            """Answer a question (with earlier [user, assistant] turns): the JSON of `newsrag ask --json`."""
+            return actions.api_chat(question, history)
+
+        gr.api(chat_api, api_name="chat", concurrency_limit=CHAT_CONCURRENCY, concurrency_id="answer")
+
+        # ----- collection ---------------------------------------------------------------------------
+        def show(view, with_report: bool = True) -> tuple[Any, ...]:
+            """The collection outputs for a `CollectionView`."""
+            listing = (view.table, gr.update(choices=view.doc_ids, value=None), gr.update(choices=view.outlets))
+            return (view.report, *listing) if with_report else listing
+
+        def upload(paths, progress=gr.Progress()):
+            """Save and ingest the chosen files; clear the file box."""
+            return (*show(actions.upload(paths or [], progress)), None)
+
+        collection_outputs = [report, table, doc_choice, outlets]
+        writes = dict(api_visibility="private", concurrency_limit=WRITE_CONCURRENCY, concurrency_id="write")
+        add.click(upload, files, [*collection_outputs, files], **writes)
+        delete.click(lambda doc_id: show(actions.delete(doc_id)), doc_choice, collection_outputs, **writes)
+        refresh = dict(fn=lambda: show(actions.collection(), with_report=False), outputs=[table, doc_choice, outlets], api_visibility="private")
+        collection_tab.select(**refresh)
+        demo.load(**refresh)
+    return demo
+
+
+def launch_options() -> dict[str, Any]:
+    """Look and behaviour passed to `Blocks.launch` (Gradio 6 takes theme, css and js there)."""
+    return {"theme": assets.theme(), "css": assets.CSS, "js": assets.PAGE_JS}
