@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backends", default="extractive,local", help="answer backends to time (comma-separated)")
     p.add_argument("--answer-questions", type=Path, default=SEED_QUESTIONS, metavar="FILE")
     p.add_argument("--answer-corpus", type=Path, default=SEED_CORPUS, metavar="PATH")
+    p.add_argument("--answer-limit", type=int, help="time only the first N answer questions (the first is a warm-up)")
     _answer_flags(p)
     _common(p)
     return parser
@@ -233,7 +234,7 @@ def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
             print(f"query: {r['chunks']:,} chunks: p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, peak RSS {r['peak_rss_mb']:.0f} MB")
     if "answer" in parts:
         store = ensure_store(settings, args.answer_corpus, args.store, progress)
-        questions = _load_questions(args.answer_questions, None)
+        questions = _load_questions(args.answer_questions, args.answer_limit)
         backends = [b.strip() for b in args.backends.split(",") if b.strip()]
         answer_results = bench.bench_answers(store.settings, backends, questions, progress)
         for a in answer_results:

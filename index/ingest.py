@@ -86,11 +86,16 @@ class Ingestor:
         """Ingest every supported file under `paths`; bad files are reported and skipped."""
         report = IngestReport()
         began = time.perf_counter()
-        try:
-            files = discover([Path(p) for p in paths])
-        except LoadError as exc:
-            self._problem(report, str(exc))
-            files = []
+        files: list[tuple[Path, Path]] = []
+        seen: set[Path] = set()
+        for path in paths:  # one missing path must not drop the others
+            try:
+                found = discover([Path(path)])
+            except LoadError as exc:
+                self._problem(report, str(exc))
+                continue
+            files.extend(pair for pair in found if pair[0].resolve() not in seen)
+            seen.update(pair[0].resolve() for pair in found)
         self.store.bind_encoder(self.encoder.identity, self.encoder.dimension)
         with self.store.writing(), self._progress_bar(len(files)) as bar:
             for batch in _prefetch(self._batches(files, report, bar)):

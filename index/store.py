@@ -156,12 +156,13 @@ class ChunkStore:
     def collection(self, create: bool = False):
         """The Chroma collection; None when it does not exist and `create` is false."""
         if self._collection is None:
+            client = self.client  # a store that cannot be opened is an error, not an empty store
             try:
-                self._collection = self.client.get_collection(self.collection_name)
+                self._collection = client.get_collection(self.collection_name)
             except Exception:
                 if not create:
                     return None
-                self._collection = self.client.create_collection(
+                self._collection = client.create_collection(
                     self.collection_name,
                     configuration={"hnsw": {"space": "cosine"}},
                     metadata={"newsrag_layout": LAYOUT_VERSION},

@@ -247,6 +247,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_OK if not problems else EXIT_PROBLEM
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Re-embed the whole store with the encoder the settings choose (resumable)."""
+    from index.reindex import reindex
+    from newsrag.components import open_encoder, open_store
+
+    settings = settings_from(args)
+    store = open_store(settings)
+    encoder = open_encoder(settings)
+    if store.encoder_record().get("embed_model") == encoder.identity:
+        print(f"{store.location}: already embedded with {encoder.identity}", file=sys.stderr)
+        return EXIT_OK
+    report = reindex(store, encoder, settings.embed.batch_size, progress=not args.no_progress)
+    print(f"re-embedded {report.copied} chunks ({report.resumed} done before) with {encoder.identity} in {report.seconds:.1f} s", file=sys.stderr)
+    return EXIT_OK
+
+
 def _delegate(module: str, function: str) -> Callable[[argparse.Namespace], int]:
     """A command implemented in another package, imported only when run."""
 
@@ -321,6 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _store_flags(p)
     p.set_defaults(run=cmd_doctor)
+
+    p = commands.add_parser("reindex", help="re-embed the whole store with the chosen encoder (resumable)")
+    p.add_argument("--no-progress", action="store_true")
+    _store_flags(p)
+    p.set_defaults(run=cmd_reindex)
 
     p = commands.add_parser("eval", help="measure retrieval and answer quality, and speed")
     p.add_argument("eval_args", nargs=argparse.REMAINDER, help="see `newsrag eval --help`")

@@ -31,7 +31,7 @@ STRONG_SIMILARITY = 0.68
 # Most sentences handed on as evidence (the prompt's size is the first-token latency).
 MAX_EVIDENCE_SENTENCES = 6
 # Sentences embedded at most per question (the best by term coverage): the encoder is the cost.
-MAX_EMBEDDED_SENTENCES = 24
+MAX_EMBEDDED_SENTENCES = 40
 # Score kept by a sentence that repeats what the conversation already said.
 REPEAT_FACTOR = 0.7
 # A sentence containing this share of the previous answer's terms repeats it.
@@ -154,7 +154,7 @@ class EvidenceSelector:
                 )
         if not scored or not wanted:
             return Evidence()
-        scored.sort(key=lambda s: s.coverage + s.context_coverage, reverse=True)
+        scored.sort(key=lambda s: (-(s.coverage + s.context_coverage), s.passage))  # ties: better passages first
         embedded = scored[:MAX_EMBEDDED_SENTENCES]
         for sentence, similarity in zip(embedded, self._similarities(question, [s.text for s in embedded])):
             sentence.similarity = float(similarity)

@@ -119,11 +119,11 @@ class AnswerPipeline:
     def _generate(self, question, passages, evidence, llm, notes, timings, began) -> Iterator[StreamEvent]:
         checker = CitationChecker(self._term_weights(), self.encoder)
         relevant = evidence.relevant()
-        if llm is None:
-            draft = compose(evidence)
-            yield StreamEvent("token", draft)
+        if llm is None:  # checked before it is shown: the reader sees the final numbering
+            verified = checker.run(compose(evidence), passages, relevant)
+            yield StreamEvent("token", verified.text)
             timings.setdefault("first_token_s", time.perf_counter() - began)
-            return checker.run(draft, passages, relevant)
+            return verified
         shown, prompt = self._prompt(question, passages, evidence)
         draft = ""
         from llama_index.core.llms import ChatMessage

@@ -1,0 +1,114 @@
+"""Faults: a killed ingest, two ingests at once, a damaged or foreign store, no network at all."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REALTIMEQA, SEED_ARTICLES, needs_shared, run_cli
+
+pytestmark = needs_shared
+NEWSRAG = str(Path(sys.executable).parent / "newsrag")
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory) -> Path:
+    """40 real articles from the topic corpus, shortened so the test stays quick."""
+    source = REALTIMEQA / "topic_ukraine_russia_iran.jsonl.gz"
+    if not source.exists():
+        pytest.skip("topic corpus missing")
+    folder = tmp_path_factory.mktemp("corpus")
+    with gzip.open(source, "rt", encoding="utf-8") as handle:
+        records = [json.loads(line) for _, line in zip(range(40), handle)]
+    with open(folder / "articles.jsonl", "w", encoding="utf-8") as out:
+        for record in records:
+            record["text"] = record["text"][:1500]
+            out.write(json.dumps(record) + "\n")
+    return folder
+
+
+def store_contents(store: Path) -> tuple[dict, set[str], int]:
+    stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
+    from conftest import make_settings
+    from newsrag.components import open_store
+
+    chroma_store = open_store(make_settings(store))
+    ids = set(chroma_store.collection().get()["ids"])
+    return stats, ids, len(chroma_store.keyword_index())
+
+
+def test_sigkill_at_random_moments_then_resume(small_corpus, tmp_path):
+    reference = tmp_path / "reference"
+    assert run_cli("ingest", str(small_corpus), "--store", str(reference)).returncode == 0
+    expected_stats, expected_ids, _ = store_contents(reference)
+
+    store = tmp_path / "killed"
+    rng = random.Random(20261122)
+    for _ in range(3):
+        process = subprocess.Popen([NEWSRAG, "ingest", str(small_corpus), "--store", str(store), "--no-progress"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(2.0, 14.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    final = run_cli("ingest", str(small_corpus), "--store", str(store), "--json")
+    assert final.returncode == 0, final.stderr
+    stats, ids, keyword_rows = store_contents(store)
+    assert (stats["documents"], stats["chunks"], stats["incomplete_documents"]) == (
+        expected_stats["documents"], expected_stats["chunks"], 0)
+    assert ids == expected_ids
+    assert keyword_rows == stats["chunks"]
+
+
+def test_two_ingests_at_once_serialise(small_corpus, tmp_path):
+    store = tmp_path / "store"
+    first = subprocess.Popen([NEWSRAG, "ingest", str(small_corpus), "--store", str(store), "--no-progress"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    second = run_cli("ingest", str(SEED_ARTICLES), "--store", str(store), "--json")
+    first_out, first_err = first.communicate(timeout=600)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second.stderr
+    stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
+    assert stats["documents"] == 45 and stats["incomplete_documents"] == 0 and stats["keyword_index"] == "ready"
+
+
+def test_damaged_and_foreign_stores(seed_store_path, tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(seed_store_path, store)
+    shutil.rmtree(store / "keyword")
+    doctor = run_cli("doctor", "--store", str(store), "--json")
+    assert doctor.returncode == 1 and not json.loads(doctor.stdout)["ok"]
+    assert run_cli("doctor", "--store", str(store), "--repair").returncode == 0
+    assert run_cli("doctor", "--store", str(store)).returncode == 0
+
+    foreign = run_cli("search", "drones", "--store", str(store), "--embed-backend", "onnx")
+    assert foreign.returncode == 1 and "Traceback" not in foreign.stderr
+    assert "embedded with all-MiniLM-L6-v2/torch" in foreign.stderr and "reindex" in foreign.stderr
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    result = run_cli("stats", "--store", str(not_a_folder))
+    assert result.returncode == 1 and "not a folder" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0, reason="needs unshare as root")
+def test_works_with_networking_cut_off(seed_store_path, tmp_path):
+    """ingest and ask with no network namespace interfaces at all: nothing tries to call out."""
+    store = tmp_path / "store"
+    ingest = subprocess.run(["unshare", "-n", NEWSRAG, "ingest", str(SEED_ARTICLES), "--store", str(store)],
+                            capture_output=True, text=True, timeout=600)
+    assert ingest.returncode == 0, ingest.stderr
+    ask = subprocess.run(["unshare", "-n", NEWSRAG, "ask", "Who is Fazlullah Nozari?", "--store", str(store),
+                          "--backend", "extractive", "--json"], capture_output=True, text=True, timeout=600)
+    assert ask.returncode == 0, ask.stderr
+    assert "revolutionary guard" in json.loads(ask.stdout)["answer"].lower()
