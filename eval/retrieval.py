@@ -207,7 +207,7 @@ def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequen
         lines = [f"### {o.question.id}: {md_escape(o.question.question)}", ""]
         if o.query != o.question.question:
             lines.append(f"- searched as: {md_escape(o.query)}")
-        lines.append(f"- gold: " + "; ".join(f"`{d}` {md_escape(titles.get(d, ''), 90)}" for d in o.question.gold_docs))
+        lines.append("- gold: " + "; ".join(f"`{d}` {md_escape(titles.get(d, ''), 90)}" for d in o.question.gold_docs))
         lines.append(f"- gold rank: {fmt(o.gold_rank)} (ours)" + "".join(
             f", {fmt(others[name][o.question.id].gold_rank)} ({name})" for name in others if o.question.id in others[name]))
         lines.append("- retrieved: " + "; ".join(f"{i}. `{d}` {md_escape(titles.get(d, ''), 70)}" for i, d in enumerate(o.ranked[:5], 1)))

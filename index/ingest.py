@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-import numpy as np
 
 from index.chunk import Chunker
 from index.documents import Chunk, Document

@@ -11,11 +11,8 @@ drop half-written documents first) after a crash.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import shutil
 import sys
-import time
-from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path

@@ -115,6 +115,15 @@ class AnswerPipeline:
         answer.timings = timings
         yield StreamEvent("answer", answer=answer)
 
+    def warm_up(self) -> None:
+        """Load the encoder, keyword index and default model now, so the first question is not slowed by loading."""
+        self.encoder.encode(["warm up"])
+        self.store.keyword_index()
+        _, llm, _ = self._backend(None)
+        load = getattr(llm, "load", None)
+        if callable(load):
+            load()
+
     # ----- steps --------------------------------------------------------------------------------
     def _generate(self, question, passages, evidence, llm, notes, timings, began) -> Iterator[StreamEvent]:
         checker = CitationChecker(self._term_weights(), self.encoder)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from conftest import SEED_ARTICLES, SEED_QUESTIONS, needs_shared, run_cli
+from conftest import SEED_QUESTIONS, needs_shared, run_cli
 
 pytestmark = needs_shared
 

@@ -6,7 +6,6 @@ import argparse
 import html
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 

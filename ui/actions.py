@@ -76,6 +76,14 @@ def make_filters(outlets: Sequence[str] | None, date_from: Any, date_to: Any) ->
     return Filters(sources=[o for o in outlets or [] if o], date_from=parse_date(date_from), date_to=parse_date(date_to))
 
 
+def _warm_up(pipeline: Any) -> None:
+    """Load models in the background; a failure here shows up again, explained, on the first question."""
+    try:
+        pipeline.warm_up()
+    except Exception:  # noqa: BLE001
+        pass
+
+
 class Actions:
     """The operations behind the page, over one answer pipeline and its store."""
 
@@ -84,6 +92,8 @@ class Actions:
             from rag.pipeline import AnswerPipeline
 
             pipeline = AnswerPipeline(settings)
+            # not a daemon: a thread killed inside llama.cpp at exit aborts the process
+            threading.Thread(target=_warm_up, args=(pipeline,), name="newsrag-warm-up").start()
         self.settings = settings
         self.pipeline = pipeline
         self.store = pipeline.store
