@@ -69,7 +69,7 @@ class CitationChecker:
         kept: list[tuple[str, list[int]]] = []
         notes: list[str] = []
         for sentence in _answer_sentences(answer):
-            claim = MARKER.sub("", sentence).strip()
+            claim = re.sub(r"\s+([\"'”’)]+)$", r"\1", MARKER.sub("", sentence).strip())  # 'warfare. "' -> 'warfare."'
             terms = content_terms(claim)
             cited = [n - 1 for n in markers_in(sentence)]
             valid = [i for i in dict.fromkeys(cited) if 0 <= i < len(passages)]
@@ -147,9 +147,8 @@ def _answer_sentences(answer: str) -> list[str]:
     sentences: list[str] = []
     for sentence in split_sentences(answer):
         text = sentence.text
-        stripped = MARKER.sub("", text).strip(" .")
-        if sentences and not stripped:
-            sentences[-1] += " " + text  # "... bombs. [1]" -> marker belongs to the previous sentence
+        if sentences and not re.search(r"\w", MARKER.sub("", text)):
+            sentences[-1] += " " + text  # "... bombs. [1]" or a stray closing quote: part of the previous sentence
         elif text.lstrip().startswith(("-", "*", "•")):
             sentences.append(text.lstrip("-*• ").strip())
         else:

@@ -32,3 +32,9 @@ def test_marker_after_period_and_highlights():
     result = CHECKER.run("The Kremlin did not deny the reports. [2]", PASSAGES)
     assert result.text == "The Kremlin did not deny the reports [1]."
     assert result.highlights[1] == ["The Kremlin did not deny reports of missile transfers."]
+
+
+def test_stray_closing_quote_stays_with_its_sentence():
+    passages = [Passage("c", "d.txt", 'Fazlullah Nozari said the reports are part of a "psychological warfare.', title="Nozari")]
+    result = CHECKER.run('Nozari said the reports are part of a "psychological warfare. " [1]', passages)
+    assert result.text == 'Nozari said the reports are part of a "psychological warfare [1]."'
