@@ -199,19 +199,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-MAX_QUESTION_CHARS = 2000
-
-
 def _check_text(text: str, what: str) -> str:
-    """Refuse empty, enormous or binary questions with a clear message."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise UsageError(f"empty {what}")
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        raise UsageError(f"{what} too long ({len(cleaned):,} characters; at most {MAX_QUESTION_CHARS:,})")
-    if sum(1 for ch in cleaned if not ch.isprintable() and ch not in "\n\t") > len(cleaned) // 10:
-        raise UsageError(f"{what} is not readable text")
-    return cleaned
+    """Refuse empty, enormous or binary queries with a clear message (the answer pipeline's rule)."""
+    from rag.pipeline import AnswerError, check_question
+
+    try:
+        return check_question(text)
+    except AnswerError as exc:
+        raise UsageError(str(exc).replace("the question", f"the {what}")) from None
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
