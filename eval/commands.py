@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=10, help="articles ranked per question (default 10)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--compare", nargs="*", metavar="CONFIG", help="also run these configurations (default: baseline); see eval.configs")
+    p.add_argument("--date-window", type=int, metavar="DAYS",
+                   help="experiment: filter newsrag's search to the DAYS before each question's date (RealTime QA has dates)")
     _common(p)
 
     p = sub.add_parser("answers", help="run the answer pipeline and score facts, citations, abstention")
@@ -137,7 +139,7 @@ def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
     configs = _configs(args.compare)
     settings = _settings(args)
     report = _report("retrieval", "newsrag retrieval evaluation", args, argv)
-    runs = retrieval.evaluate(questions, configs, settings, args.corpus, args.store, args.top_k, progress=not args.no_progress)
+    runs = retrieval.evaluate(questions, configs, settings, args.corpus, args.store, args.top_k, not args.no_progress, args.date_window)
     retrieval.write_report(report, runs, questions, args.corpus)
     report.data["questions_file"] = str(args.questions)
     for run in runs:

@@ -23,7 +23,7 @@ from eval.report import Report, fmt, md_escape, md_table, plot_hit_curves, plot_
 KS = (1, 3, 5, 10)
 TARGETS = {"hit@5": 0.80, "mrr@10": 0.65}
 
-Search = Callable[[str, int], list[str]]  # query, k -> ranked article ids
+Search = Callable[[str, int, Question], list[str]]  # query, k, question -> ranked article ids
 
 
 def condensed_query(question: Question) -> str:
@@ -108,27 +108,43 @@ def run_questions(questions: Sequence[Question], search: Search, top_k: int, des
 
     metrics = retrieval_metrics(tuple(k for k in KS if k <= top_k) or (top_k,), mrr_k=min(10, top_k))
     if questions:
-        search(condensed_query(questions[0]), top_k)  # warm-up: lazy loads are not query latency
+        search(condensed_query(questions[0]), top_k, questions[0])  # warm-up: lazy loads are not query latency
     outcomes = []
     for question in tqdm(questions, desc=desc, unit="q", file=sys.stderr, disable=not progress or None, leave=False):
         query = condensed_query(question)
         began = time.perf_counter()
-        ranked = search(query, top_k)[:top_k]
+        ranked = search(query, top_k, question)[:top_k]
         seconds = time.perf_counter() - began
         scores = {m.name: m.compute(ranked, question.gold_docs) for m in metrics}
         outcomes.append(RetrievalOutcome(question, query, ranked, scores, seconds))
     return outcomes
 
 
-def newsrag_search(settings) -> Search:
+def date_filters(question: Question, window_days: int | None):
+    """Filters to the `window_days` before the question's date (None without a window or a date).
+
+    A live chat knows today's date; RealTime QA questions carry theirs. Used only when asked
+    for (`--date-window`), as an experiment on the product's date filter, never by default.
+    """
+    if not window_days or not question.question_date:
+        return None
+    import datetime
+
+    from rag.passage import Filters
+
+    asked = datetime.date.fromisoformat(question.question_date.replace("/", "-")[:10])
+    return Filters(date_from=(asked - datetime.timedelta(days=window_days)).isoformat(), date_to=asked.isoformat())
+
+
+def newsrag_search(settings, date_window: int | None = None) -> Search:
     """Search with newsrag's hybrid retriever: enough passages for k articles, deduplicated."""
     from newsrag.components import open_retriever
 
     retriever = open_retriever(settings)
     per_document = settings.retrieval.per_document
 
-    def search(query: str, k: int) -> list[str]:
-        passages = retriever.run(query, top_k=k * per_document)
+    def search(query: str, k: int, question: Question) -> list[str]:
+        passages = retriever.run(query, top_k=k * per_document, filters=date_filters(question, date_window))
         return dedupe_doc_ids(p.doc_id for p in passages)
 
     return search
@@ -142,8 +158,13 @@ def evaluate(
     store_root: Path | None,
     top_k: int = 10,
     progress: bool = True,
+    date_window: int | None = None,
 ) -> list[RetrievalRun]:
-    """Every configuration on the same questions, in one run (ours first)."""
+    """Every configuration on the same questions, in one run (ours first).
+
+    `date_window` restricts newsrag's configurations (not the baseline) to articles published
+    in the days before each question's date.
+    """
     from eval.baseline import LlamaIndexBaseline, describe
     from eval.stores import eval_root, ensure_store
 
@@ -152,15 +173,16 @@ def evaluate(
         if config.baseline:
             baseline = LlamaIndexBaseline(settings, corpus, eval_root(settings, store_root), progress=progress)
             _ = baseline.index  # build or load before timing queries
-            outcomes = run_questions(questions, baseline.retrieve_doc_ids, top_k, config.name, progress)
+            outcomes = run_questions(questions, lambda query, k, _: baseline.retrieve_doc_ids(query, k), top_k, config.name, progress)
             info = {"description": describe(), "chunks": baseline.nodes, "cache": str(baseline.folder), "build_s": baseline.build_seconds}
             runs.append(RetrievalRun(config, outcomes, top_k, info))
         else:
             config_settings = config.apply(settings)
             store = ensure_store(config_settings, corpus, store_root, progress)
-            search = newsrag_search(store.settings)
+            search = newsrag_search(store.settings, date_window)
             outcomes = run_questions(questions, search, top_k, config.name, progress)
-            info = {"description": config.describe(), "chunks": store.chunks, "store": store.to_json(),
+            window = f"; date filter: the {date_window} days before each question's date" if date_window else ""
+            info = {"description": config.describe() + window, "chunks": store.chunks, "store": store.to_json(),
                     "retrieval": store.settings.retrieval.model_dump(), "chunk": store.settings.chunk.model_dump()}
             runs.append(RetrievalRun(config, outcomes, top_k, info, store.settings))
     return runs

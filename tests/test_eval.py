@@ -146,6 +146,17 @@ def test_faithfulness_judge_with_a_scripted_llm():
     assert FaithfulnessJudge(llm).compute("q", "x", citations, abstained=True).value is None
 
 
+def test_date_window_filters_the_days_before_the_question():
+    from eval.datasets import Question
+    from eval.retrieval import date_filters
+
+    question = Question(id="q", question="?", question_date="2022/06/16")
+    filters = date_filters(question, 7)
+    assert (filters.date_from, filters.date_to) == ("2022-06-09", "2022-06-16")
+    assert date_filters(question, None) is None
+    assert date_filters(Question(id="s", question="?"), 7) is None  # no date: no filter
+
+
 # ----- configurations ------------------------------------------------------------------------------
 def test_compare_configurations_parse_and_validate():
     from eval.configs import ConfigError, parse_configs
