@@ -112,3 +112,45 @@ def test_works_with_networking_cut_off(seed_store_path, tmp_path):
                           "--backend", "extractive", "--json"], capture_output=True, text=True, timeout=600)
     assert ask.returncode == 0, ask.stderr
     assert "revolutionary guard" in json.loads(ask.stdout)["answer"].lower()
+
+
+# Inside the namespace only loopback exists: serve the chat there and ask it through its API.
+SERVE_AND_ASK = """
+set -eu
+ip link set lo up
+"$NEWSRAG" serve --store "$STORE" --port "$PORT" --backend extractive >"$LOG" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+"$PYTHON" - <<'PY'
+import json, os, time, urllib.request
+url = f"http://127.0.0.1:{os.environ['PORT']}/"
+deadline = time.time() + 120
+while True:
+    try:
+        urllib.request.urlopen(url + "config", timeout=5).close()
+        break
+    except OSError:
+        if time.time() > deadline:
+            raise SystemExit("the chat did not start within 120 s")
+        time.sleep(0.5)
+from gradio_client import Client
+print(json.dumps(Client(url, verbose=False).predict("Who is Fazlullah Nozari?", [], api_name="/chat")))
+PY
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or shutil.which("ip") is None or os.geteuid() != 0,
+                    reason="needs unshare and ip as root")
+def test_serve_works_with_networking_cut_off(seed_store_path, tmp_path):
+    """The browser chat starts and answers in a namespace with no route out: no call home at start or per question."""
+    from conftest import free_port
+
+    env = {**os.environ, "NEWSRAG": NEWSRAG, "PYTHON": sys.executable, "STORE": str(seed_store_path),
+           "PORT": str(free_port()), "LOG": str(tmp_path / "serve.log")}
+    result = subprocess.run(["unshare", "-n", "bash", "-c", SERVE_AND_ASK], capture_output=True, text=True,
+                            timeout=600, env=env)
+    log = (tmp_path / "serve.log").read_text() if (tmp_path / "serve.log").exists() else ""
+    assert result.returncode == 0, result.stderr + log
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not answer["abstained"] and "revolutionary guard" in answer["answer"].lower()
+    assert answer["citations"] and "Traceback" not in log
