@@ -46,6 +46,7 @@ class KeywordIndex:
 
     rows: list[KeywordRow] = field(default_factory=list)
     bm25: object | None = None  # bm25s.BM25, or None for an empty store
+    _doc_rows: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @staticmethod
     def _stemmer():
@@ -104,6 +105,28 @@ class KeywordIndex:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def all_scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
+        """The BM25 score of every row for `query` (0 where `allowed` is False or nothing matches).
+
+        Score fusion needs a keyword score for articles that BM25 did not rank in its top k.
+        """
+        if self.bm25 is None:
+            return np.zeros(len(self.rows), dtype=np.float32)
+        import bm25s
+
+        terms = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), return_ids=False, show_progress=False)[0]
+        scores = np.asarray(self.bm25.get_scores(terms), dtype=np.float32) if terms else np.zeros(len(self.rows), dtype=np.float32)
+        return scores * allowed if allowed is not None else scores
+
+    def rows_of(self, doc_id: str) -> np.ndarray:
+        """Row numbers of one document's chunks (an index built on first use)."""
+        if self._doc_rows is None:
+            grouped: dict[str, list[int]] = {}
+            for number, row in enumerate(self.rows):
+                grouped.setdefault(row.doc_id, []).append(number)
+            self._doc_rows = {doc: np.asarray(numbers) for doc, numbers in grouped.items()}
+        return self._doc_rows.get(doc_id, np.zeros(0, dtype=int))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[KeywordHit]:
         """The `k` best chunks for `query`; `allowed` is a boolean mask over rows (filters)."""

@@ -329,6 +329,14 @@ class ChunkStore:
             for chunk_id, meta, distance in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
         ]
 
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (looked up by id: far faster than a metadata filter)."""
+        collection = self.collection()
+        if collection is None or not chunk_ids:
+            return {}
+        result = collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return dict(zip(result["ids"], np.asarray(result["embeddings"], dtype=np.float32)))
+
     def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
         """Text and metadata of these chunks."""
         collection = self.collection()

@@ -3,6 +3,14 @@
 Why per article: measured on RealTime QA dev, fusing ranked article lists (each retriever's
 chunks deduplicated to their articles first) beats fusing chunk lists. The answer still needs
 passages, so each chosen article contributes its best-ranked chunks.
+
+Two fusions (`retrieval.fusion`):
+- `rrf`: reciprocal rank fusion of the two article rankings. An article that only one retriever
+  ranked gets nothing from the other, however close it came.
+- `scores`: every candidate article (found by either retriever) is scored by BOTH: its best
+  chunk's cosine to the query (from the vectors already stored, no encoding) and its best
+  chunk's BM25 score (over all rows), each scaled to 0..1 over the candidates, then mixed with
+  `vector_share`. Completing the missing half of each score is what ranks better (see README).
 """
 
 from __future__ import annotations
@@ -83,16 +91,20 @@ class HybridRetriever:
     def run(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The `top_k` best passages, best first, at most `per_document` from one article."""
         top_k = top_k or self.settings.top_k
-        ranked = self._candidates(query, filters)
-        doc_scores = self._fuse_documents(ranked)
+        vector = self.encoder.encode([query])[0] if self.settings.vector_weight > 0 else None
+        ranked = self._candidates(query, vector, filters)
+        if self.settings.fusion == "scores" and vector is not None and self.settings.keyword_weight > 0:
+            doc_scores, chunk_scores = self._fuse_scores(query, vector, ranked, filters)
+        else:
+            doc_scores = self._fuse_documents(ranked)
+            chunk_scores = {cid: (item.doc_id, self._chunk_score(item)) for cid, item in ranked.items()}
         chosen: list[tuple[str, float]] = []
-        by_doc: dict[str, list[_Ranked]] = defaultdict(list)
-        for item in ranked.values():
-            by_doc[item.doc_id].append(item)
+        by_doc: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for chunk_id, (doc_id, score) in chunk_scores.items():
+            by_doc[doc_id].append((score, chunk_id))
         for doc_id in sorted(doc_scores, key=doc_scores.get, reverse=True):
-            best = sorted(by_doc[doc_id], key=self._chunk_score, reverse=True)[: self.settings.per_document]
-            for item in best:
-                chosen.append((item.chunk_id, doc_scores[doc_id] + 0.001 * self._chunk_score(item)))
+            for score, chunk_id in sorted(by_doc[doc_id], reverse=True)[: self.settings.per_document]:
+                chosen.append((chunk_id, doc_scores[doc_id] + 0.001 * score))
             if len(chosen) >= top_k:
                 break
         chosen = chosen[:top_k]
@@ -103,10 +115,9 @@ class HybridRetriever:
             if cid in stored
         ]
 
-    def _candidates(self, query: str, filters: Filters | None) -> dict[str, _Ranked]:
+    def _candidates(self, query: str, vector: np.ndarray | None, filters: Filters | None) -> dict[str, _Ranked]:
         ranked: dict[str, _Ranked] = {}
-        if self.settings.vector_weight > 0:
-            vector = self.encoder.encode([query])[0]
+        if vector is not None:
             for rank, hit in enumerate(self.store.vector_search(vector, self.settings.vector_candidates, chroma_where(filters))):
                 ranked.setdefault(hit.chunk_id, _Ranked(hit.chunk_id, hit.doc_id)).vector_rank = rank
         if self.settings.keyword_weight > 0:
@@ -122,12 +133,47 @@ class HybridRetriever:
     def _chunk_score(self, item: _Ranked) -> float:
         return self._rrf(item.vector_rank, self.settings.vector_weight) + self._rrf(item.keyword_rank, self.settings.keyword_weight)
 
+    def _fuse_scores(
+        self, query: str, vector: np.ndarray, ranked: dict[str, _Ranked], filters: Filters | None
+    ) -> tuple[dict[str, float], dict[str, tuple[str, float]]]:
+        """Score fusion: every chunk of every candidate article scored by both retrievers.
+
+        Returns article scores and (article, score) per chunk, both on the same 0..1 scale.
+        """
+        index = self.store.keyword_index()
+        keyword = index.all_scores(query, keyword_mask(index.rows, filters))
+        rows = [row for doc_id in dict.fromkeys(item.doc_id for item in ranked.values()) for row in index.rows_of(doc_id)]
+        vectors = self.store.chunk_vectors([index.rows[row].chunk_id for row in rows])
+        chunk_values: dict[str, tuple[str, float, float]] = {}  # chunk -> (article, cosine, bm25)
+        for row in rows:
+            chunk_id = index.rows[row].chunk_id
+            if chunk_id in vectors:
+                chunk_values[chunk_id] = (index.rows[row].doc_id, float(vectors[chunk_id] @ vector), float(keyword[row]))
+        if not chunk_values:
+            return {}, {}
+        cosines = np.array([v[1] for v in chunk_values.values()])
+        bm25 = np.array([v[2] for v in chunk_values.values()])
+        low, span = float(cosines.min()), float(cosines.max() - cosines.min()) or 1.0
+        top = float(bm25.max()) or 1.0
+        share = self.settings.vector_share
+        chunk_scores = {
+            chunk_id: (doc_id, share * (cosine - low) / span + (1 - share) * score / top)
+            for chunk_id, (doc_id, cosine, score) in chunk_values.items()
+        }
+        doc_vector: dict[str, float] = {}
+        doc_keyword: dict[str, float] = {}
+        for doc_id, cosine, score in chunk_values.values():
+            doc_vector[doc_id] = max(doc_vector.get(doc_id, -1.0), cosine)
+            doc_keyword[doc_id] = max(doc_keyword.get(doc_id, 0.0), score)
+        doc_scores = {doc: share * (doc_vector[doc] - low) / span + (1 - share) * doc_keyword[doc] / top for doc in doc_vector}
+        return doc_scores, chunk_scores
+
     def _fuse_documents(self, ranked: dict[str, _Ranked]) -> dict[str, float]:
         """Reciprocal rank fusion of the two article rankings (each article at its best chunk's rank)."""
         vector_docs = _document_ranks(ranked.values(), "vector_rank")
         keyword_docs = _document_ranks(ranked.values(), "keyword_rank")
         scores: dict[str, float] = {}
-        for doc_id in set(vector_docs) | set(keyword_docs):
+        for doc_id in dict.fromkeys([*vector_docs, *keyword_docs]):  # a fixed order: ties rank the same every run
             scores[doc_id] = self._rrf(vector_docs.get(doc_id), self.settings.vector_weight) + self._rrf(
                 keyword_docs.get(doc_id), self.settings.keyword_weight
             )
