@@ -6,6 +6,7 @@ refuses queries from a different one (vectors from two models are not comparable
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -79,7 +80,11 @@ class TorchEncoder:
             self.model = SentenceTransformer(str(model_path), device="cpu")
         except Exception as exc:  # the library raises many types for a bad folder
             raise EmbeddingModelError(f"{model_path}: cannot load embedding model ({exc})") from exc
-        self.tokenizer = self.model.tokenizer
+        # Ingestion counts tokens in its prefetch thread while this thread encodes. A Hugging Face
+        # fast tokenizer keeps its padding and truncation switches in shared state, so one
+        # instance used by both threads pads some batches wrongly and encode() fails (seen with
+        # 256-token chunks): counting gets a copy of its own.
+        self.tokenizer = copy.deepcopy(self.model.tokenizer)
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.identity = f"{model_name(model_path)}/torch"

@@ -48,3 +48,13 @@ def test_chunks_fit_the_encoder_and_point_into_the_text(encoder):
         covered.update(range(chunk.start, chunk.end))
     assert all(i in covered for i, ch in enumerate(document.text) if not ch.isspace())  # nothing lost
     assert chunks[0].chunk_id != Document("a.txt", body + " changed", title="A title").content_hash
+
+
+def test_token_counting_has_its_own_tokenizer(encoder):
+    """Ingestion counts tokens in its prefetch thread while the main thread encodes; a shared
+    Hugging Face tokenizer flips padding off under a running encode (a real ingest failed with
+    "expected sequence of length 247 at dim 1 (got 254)"), so counting must use its own copy."""
+    model = getattr(encoder, "model", None)
+    if model is not None:  # the torch encoder; the ONNX one owns separate tokenizers already
+        assert encoder.tokenizer is not model.tokenizer
+        assert encoder.count_tokens(["Iran sent drones."]) == [len(model.tokenizer("Iran sent drones.", add_special_tokens=False)["input_ids"])]
