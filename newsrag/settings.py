@@ -89,6 +89,7 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, ge=0, le=2)
     threads: int = Field(0, ge=0)
     timeout_s: float = Field(120.0, gt=0)
+    queue_timeout_s: float = Field(900.0, gt=0, description="`local`: most seconds a question waits while the model answers others")
 
 
 class ServeSettings(BaseModel):

@@ -57,6 +57,9 @@ LOG_VERBOSITY = 1
 DEFAULT_CONTEXT_WINDOW = 4096
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_TIMEOUT_S = 120.0
+# Waiting for the one shared model: the chat runs several answers at once and a follow-up asks
+# the model twice, so a turn can come after minutes of others' answers on 2 cores.
+DEFAULT_QUEUE_TIMEOUT_S = 900.0
 # How llama.cpp's server words a request larger than the context window.
 CONTEXT_OVERFLOW_TEXT = "exceeds the available context size"
 # OpenAI-style roles the chat templates know; llama-index's other roles map onto them.
@@ -219,11 +222,12 @@ def stream_chat_deltas(
     temperature: float,
     timeout_s: float,
     info: GenerationInfo,
+    queue_timeout_s: float = DEFAULT_QUEUE_TIMEOUT_S,
     stop: Sequence[str] | None = None,
 ) -> Iterator[str]:
     """Yield the answer's text pieces as llama.cpp produces them; fill `info` on the way.
 
-    Waits its turn on the model first (BackendError after `timeout_s`). Generation stops at
+    Waits its turn on the model first (BackendError after `queue_timeout_s`). Generation stops at
     `max_tokens`, at the model's end of turn, when `timeout_s` has passed since it started
     (finish_reason "timeout"), or when the caller closes the generator.
     """
@@ -236,8 +240,8 @@ def stream_chat_deltas(
     if stop:
         request["stop"] = list(stop)
     asked = time.perf_counter()
-    if not runtime.lock.acquire(timeout_s):
-        raise BackendError(f"the local model stayed busy for {timeout_s:.0f} s; try again")
+    if not runtime.lock.acquire(queue_timeout_s):
+        raise BackendError(f"the local model stayed busy for {queue_timeout_s:.0f} s; try again")
     started = time.perf_counter()
     info.queued_seconds = started - asked
     deadline = started + timeout_s
@@ -326,7 +330,8 @@ class LlamaCppLLM(CustomLLM):
     max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, gt=0, description="Most tokens one answer may have.")
     temperature: float = Field(default=0.0, ge=0.0, description="0 decodes greedily.")
     threads: int = Field(default=0, ge=0, description="CPU threads; 0 = every core this process may use.")
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, description="Most seconds to wait for the model, then to generate.")
+    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, description="Most seconds one generation may take.")
+    queue_timeout_s: float = Field(default=DEFAULT_QUEUE_TIMEOUT_S, gt=0, description="Most seconds to wait while others use the model.")
 
     @classmethod
     def class_name(cls) -> str:
@@ -354,6 +359,7 @@ class LlamaCppLLM(CustomLLM):
             max_tokens=int(kwargs.get("max_tokens") or self.max_tokens),
             temperature=float(self.temperature if kwargs.get("temperature") is None else kwargs["temperature"]),
             timeout_s=self.timeout_s,
+            queue_timeout_s=self.queue_timeout_s,
             info=info,
             stop=kwargs.get("stop"),
         )
@@ -467,4 +473,5 @@ def local_llm(settings: LLMSettings, home: Path) -> LlamaCppLLM:
         temperature=settings.temperature,
         threads=settings.threads,
         timeout_s=settings.timeout_s,
+        queue_timeout_s=settings.queue_timeout_s,
     )
