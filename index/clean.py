@@ -295,8 +295,19 @@ def is_prompt(line: str) -> bool:
 
 
 def is_caption(line: str) -> bool:
-    """Whether a prose line is a photo caption (it closes on a photo credit)."""
-    return line.rstrip()[-1:] in ")}]" and bool(CAPTION_CREDIT.search(line))
+    """Whether a prose line is a photo caption (it closes on a photo credit).
+
+    The credit holds no bracket and closes the line, so only the line's last "(" or "[" can open
+    it: matching from there alone keeps this linear (searching from every bracket took time
+    quadratic in the line's length, minutes for a long line full of "/" before "))").
+    """
+    stripped = line.rstrip()
+    if stripped[-1:] not in ")}]":
+        return False
+    opener = max(stripped.rfind("("), stripped.rfind("["))
+    if opener < 0 or ")" in stripped[opener + 1 : -1] or "]" in stripped[opener + 1 : -1]:
+        return False
+    return bool(CAPTION_CREDIT.match(line, opener))
 
 
 def is_title_case(line: str) -> bool:

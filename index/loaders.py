@@ -55,10 +55,15 @@ MAX_CAUSE_CHARS = 160
 # Libraries that log warnings about the damaged files we already report as LoadError.
 QUIET_LOGGERS = ("pypdf", "trafilatura", "htmldate", "courlan", "justext")
 # Markdown syntax removed from .md text: images, links (keeping their text), heading marks, bold.
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Link text stops at the next bracket, a URL at the next unpaired paren (it may hold one level of
+# pairs: ".../Foo_(bar)"), bold text at the next marker: each scan ends where another match could
+# begin, so time is linear on text full of unclosed "[", "![", "](" or "**" (unbounded runs
+# made such a file take hours).
+MARKDOWN_URL = r"\((?:[^()]|\([^()]*\))*\)"
+MARKDOWN_IMAGE = re.compile(r"!\[[^\[\]]*\]" + MARKDOWN_URL)
+MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]" + MARKDOWN_URL)
 MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
-MARKDOWN_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+MARKDOWN_BOLD = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
 # Sentence ends inside PDF text, where a wrapped line may end a paragraph.
 PDF_PARAGRAPH_END = re.compile(r"[.!?:…][\"'”’)\]]*$")
 
@@ -348,28 +353,33 @@ def reflow_pdf_text(text: str) -> str:
     """PDF page text with hard-wrapped lines joined back into paragraphs.
 
     A line joins the next unless it ends a sentence and the next starts like a new one;
-    "exam-\\nple" hyphenation is undone.
+    "exam-\\nple" hyphenation is undone. Both rules look only at the last line of the paragraph
+    being built, and its pieces are joined once at its end: time stays linear in the page
+    (re-scanning and re-copying the whole paragraph at every line made a page of many short
+    lines take minutes).
     """
     paragraphs: list[str] = []
-    current = ""
+    pieces: list[str] = []  # the paragraph being built: its lines and the separators between them
     for raw in text.splitlines():
         line = " ".join(raw.split())
         if not line:
-            if current:
-                paragraphs.append(current)
-            current = ""
+            if pieces:
+                paragraphs.append("".join(pieces))
+            pieces = []
             continue
-        if not current:
-            current = line
-        elif current.endswith("-") and line[:1].islower():
-            current = current[:-1] + line
-        elif PDF_PARAGRAPH_END.search(current) and not line[:1].islower():
-            paragraphs.append(current)
-            current = line
+        last = pieces[-1] if pieces else ""  # the paragraph's last line: the rules need no more
+        if not pieces:
+            pieces = [line]
+        elif last.endswith("-") and line[:1].islower():
+            pieces[-1] = last[:-1]
+            pieces.append(line)
+        elif PDF_PARAGRAPH_END.search(last) and not line[:1].islower():
+            paragraphs.append("".join(pieces))
+            pieces = [line]
         else:
-            current = f"{current} {line}"
-    if current:
-        paragraphs.append(current)
+            pieces += (" ", line)
+    if pieces:
+        paragraphs.append("".join(pieces))
     return "\n\n".join(paragraphs)
 
 
@@ -489,6 +499,8 @@ def _json_line(line: str, fallback: str, path: Path) -> Document:
         record = json.loads(line)
     except json.JSONDecodeError as error:
         raise _RecordError(f"malformed JSON ({error.msg} at column {error.colno})") from None
+    except (ValueError, RecursionError) as error:  # beyond the parser's limits: huge integers, deep nesting
+        raise _RecordError(f"JSON beyond the parser's limits ({type(error).__name__})") from None
     return record_document(record, fallback, path)
 
 

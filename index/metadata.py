@@ -142,7 +142,8 @@ def split_authors(value: object) -> list[str]:
             continue
         if isinstance(item, dict):  # {"name": "..."} as in schema.org / some feeds
             item = item.get("name", "")
-        for part in AUTHOR_SEPARATORS.split(LEADING_BY.sub("", str(item))):
+        text = " ".join(str(item).split())  # one space between words: the separator pattern stays linear
+        for part in AUTHOR_SEPARATORS.split(LEADING_BY.sub("", text)):
             name = " ".join(part.split()).strip(" .")
             if name and name not in names:
                 names.append(name)
