@@ -471,6 +471,13 @@ def traced_peak(action: object) -> int:
         tracemalloc.stop()
 
 
+def load_traced(path: Path, limits: IngestSettings) -> tuple[LoadResult | str, int]:
+    """`load_checked`'s outcome and the peak of Python memory allocated while loading."""
+    outcomes: list[LoadResult | str] = []
+    peak = traced_peak(lambda: outcomes.append(load_checked(path, limits)))
+    return outcomes[0], peak
+
+
 @settings(max_examples=10, **FUZZ)
 @given(
     unit=st.binary(min_size=1, max_size=16),
@@ -483,9 +490,7 @@ def test_gz_bomb_refused_by_size_limit_without_inflating_it(
 ) -> None:
     path = write(workdir, "bomb" + inner + ".gz", bomb(unit, members))
     limits = IngestSettings(max_gz_bytes=max_gz_bytes, max_file_bytes=2 * MB)
-    outcomes: list[LoadResult | str] = []
-    peak = traced_peak(lambda: outcomes.append(load_checked(path, limits)))
-    [outcome] = outcomes
+    outcome, peak = load_traced(path, limits)
     assert isinstance(outcome, str) and f".gz inflates beyond limit (more than {max_gz_bytes / MB:g} MB)" in outcome
     # never the whole payload in memory: at most the limit plus a few inflate pieces (and the file)
     assert peak < 3 * (max_gz_bytes + GZ_CHUNK_BYTES) + limits.max_file_bytes
@@ -507,9 +512,7 @@ def test_gz_bomb_refused_by_ratio_without_inflating_it(
     assume(members * MB > 8 * stop)  # a bomb far larger than what may be inflated before refusal
     path = write(workdir, "ratio" + inner + ".gz", data)
     limits = IngestSettings(max_gz_ratio=ratio, max_file_bytes=2 * MB)
-    outcomes: list[LoadResult | str] = []
-    peak = traced_peak(lambda: outcomes.append(load_checked(path, limits)))
-    [outcome] = outcomes
+    outcome, peak = load_traced(path, limits)
     assert isinstance(outcome, str) and f".gz inflates beyond limit (more than {ratio}x its size)" in outcome
     assert peak < 3 * (stop + GZ_CHUNK_BYTES) + limits.max_file_bytes
     assert peak < members * MB / 4
