@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from index.embed import Encoder
+from index.keyword import KeywordIndex
 from index.store import ChunkStore, published_number
 from newsrag.settings import RetrievalSettings
 from rag.passage import Filters, Passage
@@ -92,9 +93,11 @@ class HybridRetriever:
         """The `top_k` best passages, best first, at most `per_document` from one article."""
         top_k = top_k or self.settings.top_k
         vector = self.encoder.encode([query])[0] if self.settings.vector_weight > 0 else None
-        ranked = self._candidates(query, vector, filters)
-        if self.settings.fusion == "scores" and vector is not None and self.settings.keyword_weight > 0:
-            doc_scores, chunk_scores = self._fuse_scores(query, vector, ranked, filters)
+        index = self.store.keyword_index() if self.settings.keyword_weight > 0 else None
+        allowed = keyword_mask(index.rows, filters) if index is not None else None  # one pass over the rows per query
+        ranked = self._candidates(query, vector, filters, index, allowed)
+        if self.settings.fusion == "scores" and vector is not None and index is not None:
+            doc_scores, chunk_scores = self._fuse_scores(query, vector, ranked, index, allowed)
         else:
             doc_scores = self._fuse_documents(ranked)
             chunk_scores = {cid: (item.doc_id, self._chunk_score(item)) for cid, item in ranked.items()}
@@ -115,15 +118,15 @@ class HybridRetriever:
             if cid in stored
         ]
 
-    def _candidates(self, query: str, vector: np.ndarray | None, filters: Filters | None) -> dict[str, _Ranked]:
+    def _candidates(
+        self, query: str, vector: np.ndarray | None, filters: Filters | None, index: KeywordIndex | None, allowed: np.ndarray | None
+    ) -> dict[str, _Ranked]:
         ranked: dict[str, _Ranked] = {}
         if vector is not None:
             for rank, hit in enumerate(self.store.vector_search(vector, self.settings.vector_candidates, chroma_where(filters))):
                 ranked.setdefault(hit.chunk_id, _Ranked(hit.chunk_id, hit.doc_id)).vector_rank = rank
-        if self.settings.keyword_weight > 0:
-            index = self.store.keyword_index()
-            mask = keyword_mask(index.rows, filters)
-            for rank, hit in enumerate(index.search(query, self.settings.keyword_candidates, mask)):
+        if index is not None:
+            for rank, hit in enumerate(index.search(query, self.settings.keyword_candidates, allowed)):
                 ranked.setdefault(hit.chunk_id, _Ranked(hit.chunk_id, hit.doc_id)).keyword_rank = rank
         return ranked
 
@@ -134,14 +137,13 @@ class HybridRetriever:
         return self._rrf(item.vector_rank, self.settings.vector_weight) + self._rrf(item.keyword_rank, self.settings.keyword_weight)
 
     def _fuse_scores(
-        self, query: str, vector: np.ndarray, ranked: dict[str, _Ranked], filters: Filters | None
+        self, query: str, vector: np.ndarray, ranked: dict[str, _Ranked], index: KeywordIndex, allowed: np.ndarray | None
     ) -> tuple[dict[str, float], dict[str, tuple[str, float]]]:
         """Score fusion: every chunk of every candidate article scored by both retrievers.
 
         Returns article scores and (article, score) per chunk, both on the same 0..1 scale.
         """
-        index = self.store.keyword_index()
-        keyword = index.all_scores(query, keyword_mask(index.rows, filters))
+        keyword = index.all_scores(query, allowed)
         rows = [row for doc_id in dict.fromkeys(item.doc_id for item in ranked.values()) for row in index.rows_of(doc_id)]
         vectors = self.store.chunk_vectors([index.rows[row].chunk_id for row in rows])
         chunk_values: dict[str, tuple[str, float, float]] = {}  # chunk -> (article, cosine, bm25)
@@ -156,16 +158,17 @@ class HybridRetriever:
         low, span = float(cosines.min()), float(cosines.max() - cosines.min()) or 1.0
         top = float(bm25.max()) or 1.0
         share = self.settings.vector_share
-        chunk_scores = {
-            chunk_id: (doc_id, share * (cosine - low) / span + (1 - share) * score / top)
-            for chunk_id, (doc_id, cosine, score) in chunk_values.items()
-        }
+
+        def mix(cosine: float, score: float) -> float:
+            return share * (cosine - low) / span + (1 - share) * score / top
+
+        chunk_scores = {chunk_id: (doc_id, mix(cosine, score)) for chunk_id, (doc_id, cosine, score) in chunk_values.items()}
         doc_vector: dict[str, float] = {}
         doc_keyword: dict[str, float] = {}
         for doc_id, cosine, score in chunk_values.values():
             doc_vector[doc_id] = max(doc_vector.get(doc_id, -1.0), cosine)
             doc_keyword[doc_id] = max(doc_keyword.get(doc_id, 0.0), score)
-        doc_scores = {doc: share * (doc_vector[doc] - low) / span + (1 - share) * doc_keyword[doc] / top for doc in doc_vector}
+        doc_scores = {doc: mix(doc_vector[doc], doc_keyword[doc]) for doc in doc_vector}
         return doc_scores, chunk_scores
 
     def _fuse_documents(self, ranked: dict[str, _Ranked]) -> dict[str, float]:

@@ -35,11 +35,11 @@ def test_score_fusion_scores_every_candidate_by_both_retrievers(seed_store_path,
 
     hybrid = retriever(seed_store_path, encoder, fusion="scores", vector_candidates=1, keyword_candidates=50)
     vector = encoder.encode([PANTSIR])[0]
-    ranked = hybrid._candidates(PANTSIR, vector, None)
-    doc_scores, chunk_scores = hybrid._fuse_scores(PANTSIR, vector, ranked, None)
+    index = hybrid.store.keyword_index()
+    ranked = hybrid._candidates(PANTSIR, vector, None, index, None)
+    doc_scores, chunk_scores = hybrid._fuse_scores(PANTSIR, vector, ranked, index, None)
     vector_only_docs = {item.doc_id for item in ranked.values() if item.vector_rank is not None}
     assert len(vector_only_docs) == 1 and len(doc_scores) > 1  # the others came from BM25 alone
-    index = hybrid.store.keyword_index()
     stored_chunks = {index.rows[row].chunk_id for doc in doc_scores for row in index.rows_of(doc)}
     assert set(chunk_scores) == stored_chunks  # every chunk of every candidate article, not just the hits
     values = np.array(list(doc_scores.values()))
