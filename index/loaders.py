@@ -47,6 +47,9 @@ TEXT_CONTROLS = b"\t\n\r\f\x1b"
 HTML_NON_CONTENT_TAGS = ("script", "style", "noscript", "svg", "template", "iframe", "object", "canvas")
 # Elements above which an HTML page is refused: extraction time grows with the element count.
 HTML_MAX_ELEMENTS = 20_000
+# A charset the page declares itself (meta tag or XML declaration), looked for near the top.
+HTML_DECLARED_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset|<\?xml[^>]{0,100}?encoding""", re.I)
+HTML_CHARSET_WINDOW = 4096
 # Fields that hold a record's id and its text, in order of preference.
 ID_FIELDS = ("id", "doc_id")
 TEXT_FIELDS = ("text", "body", "content")
@@ -314,7 +317,7 @@ def _parse_html(path: Path, data: bytes) -> Any:
     if _is_binary(data):
         raise LoadError(f"{path}: binary content")
     try:
-        tree = lxml.html.fromstring(data)
+        tree = lxml.html.fromstring(data, parser=_html_parser(data))
     except (lxml.etree.ParserError, ValueError) as error:
         raise LoadError(_one_line(f"{path}: not an HTML page ({_cause(error)})")) from None
     lxml.etree.strip_elements(tree, *HTML_NON_CONTENT_TAGS, with_tail=False)
@@ -322,6 +325,23 @@ def _parse_html(path: Path, data: bytes) -> Any:
     if elements > HTML_MAX_ELEMENTS:
         raise LoadError(f"{path}: HTML too large to extract ({elements:,} elements; limit {HTML_MAX_ELEMENTS:,})")
     return tree
+
+
+def _html_parser(data: bytes) -> Any:
+    """A UTF-8 parser for pages that declare no charset but are valid UTF-8; else None (lxml decides).
+
+    Why: without a declaration libxml2 assumes Latin-1, and "café" saved by any modern editor
+    would be stored as "cafÃ©". A declared charset is always honoured.
+    """
+    import lxml.html
+
+    if data.startswith(b"\xef\xbb\xbf") or HTML_DECLARED_CHARSET.search(data[:HTML_CHARSET_WINDOW]):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return lxml.html.HTMLParser(encoding="utf-8")
 
 
 def load_html(path: Path, doc_id: str, data: bytes) -> list[Document]:

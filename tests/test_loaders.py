@@ -158,6 +158,18 @@ def test_html_main_text_and_metadata_without_network(tmp_path: Path, no_network:
     assert doc.authors == ["Jane Doe"] and doc.doc_id == "page.html"
 
 
+@pytest.mark.parametrize(
+    ("head", "encoding"),
+    [("", "utf-8"), ('<meta charset="windows-1252">', "windows-1252"), ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">', "latin-1")],
+)
+def test_html_text_decodes_by_declared_charset_else_utf8(tmp_path: Path, head: str, encoding: str) -> None:
+    body = "<p>Le café de Zürich a rouvert ses portes après des travaux de rénovation longs de deux ans.</p>"
+    path = tmp_path / "page.html"
+    path.write_bytes(f"<html><head>{head}<title>Café</title></head><body><article>{body}</article></body></html>".encode(encoding))
+    [doc] = _load(path)
+    assert "café de Zürich" in doc.text and "Ã" not in doc.text
+
+
 def test_html_too_many_elements_is_refused_fast(tmp_path: Path) -> None:
     path = tmp_path / "huge.htm"
     path.write_text("<html><body>" + "<p>x <b>y</b></p>" * 15_000 + "</body></html>")
