@@ -21,6 +21,7 @@ from index.documents import Chunk, Document
 from index.embed import Encoder
 from index.loaders import LoadError, discover, load_file
 from index.store import ChunkStore
+from newsrag.messages import one_line
 from newsrag.settings import Settings
 
 DOCUMENT_BATCH = 64  # documents looked up and embedded together
@@ -30,7 +31,7 @@ ProblemSink = Callable[[str], None]
 
 def print_problem(message: str) -> None:
     """Default problem sink: one line on stderr."""
-    print(f"newsrag: skipped {message}", file=sys.stderr)
+    print(f"newsrag: skipped {one_line(message)}", file=sys.stderr)
 
 
 @dataclass

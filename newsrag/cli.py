@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import newsrag.offline  # noqa: F401  (sets the no-network switches before anything else loads)
+from newsrag.messages import one_line
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -351,14 +352,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UsageError as exc:
-        print(f"newsrag {args.command}: {exc}", file=sys.stderr)
+        print(f"newsrag {args.command}: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("newsrag: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # an error we know how to explain ends in one line, not a traceback
         if _is_user_facing(exc):
-            print(f"newsrag {args.command}: {exc}", file=sys.stderr)
+            print(f"newsrag {args.command}: {one_line(str(exc))}", file=sys.stderr)
             return EXIT_PROBLEM
         raise
 

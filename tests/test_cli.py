@@ -22,6 +22,7 @@ def test_bad_input_is_reported_and_the_rest_ingested(tmp_path):
     articles.mkdir()
     (articles / "good.txt").write_text("Good news\n\nThe city council approved a new bridge over the river on Monday.\n")
     (articles / "empty.txt").write_text("")
+    (articles / "two\nlines.txt").write_text("")  # a name that must not split its error message
     (articles / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (articles / "latin1.txt").write_bytes("Caf\xe9 au lait est tr\xe8s bon, dit le ma\xeetre.".encode("latin-1"))
     (articles / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog")
@@ -36,10 +37,11 @@ def test_bad_input_is_reported_and_the_rest_ingested(tmp_path):
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     problems = [line for line in result.stderr.splitlines() if line.startswith("newsrag: skipped")]
-    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf", "records.jsonl", "cut.txt.gz"):
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf", "records.jsonl", "cut.txt.gz", "two\\nlines.txt"):
         assert sum(name in line for line in problems) == 1, (name, result.stderr)
+    assert not any(line.startswith("lines.txt") for line in result.stderr.splitlines())
     summary = json.loads(result.stdout)
-    assert summary["added"] == 2 and summary["skipped"] == 6
+    assert summary["added"] == 2 and summary["skipped"] == 7
     stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
     assert stats["documents"] == 2
     again = run_cli("ingest", str(articles / "good.txt"), "--store", str(store), "--json")
