@@ -204,7 +204,7 @@ def build_sized_store(source_settings: Settings, size: int, folder: Path, seed: 
     shutil.rmtree(folder, ignore_errors=True)
     settings = _store_settings(source_settings, folder)
     store = open_store(settings)
-    encoder = open_encoder(settings)
+    encoder = open_encoder(source_settings, source)  # the copies carry the source's vectors
     store.bind_encoder(encoder.identity, encoder.dimension)
     collection = store.collection()
     batch = max(1, min(store.client.get_max_batch_size(), 5000))

@@ -21,14 +21,14 @@ DEV_CORPUS = SHARED / "corpus" / "realtimeqa" / "dev_corpus.jsonl.gz"
 DEV_QUESTIONS = SHARED / "corpus" / "realtimeqa" / "dev_questions.jsonl"
 SEED_CORPUS = SHARED / "corpus" / "seed-articles"
 SEED_QUESTIONS = SHARED / "eval" / "seed_dev.jsonl"
-DEFAULT_SIZES = "1000,10000,50000"
+DEFAULT_SIZES = "1000,10000,20000,50000,100000"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: eval-reports/<timestamp>-<kind>/)")
     parser.add_argument("--store", type=Path, metavar="DIR", help="folder for the eval stores (default: $NEWSRAG_HOME/eval-stores)")
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
-    parser.add_argument("--embed-backend", choices=["torch", "onnx", "onnx-int8"], help="embedding runtime")
+    parser.add_argument("--embed-backend", choices=["auto", "torch", "onnx", "onnx-int8"], help="embedding runtime (auto: onnx-int8 for a new store)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

@@ -198,6 +198,32 @@ def _titles(store_settings, doc_ids: set[str]) -> dict[str, str]:
     return {d: s.title for d, s in open_store(store_settings).existing(sorted(doc_ids)).items()}
 
 
+def ingest_table(runs: Sequence[RetrievalRun]) -> str:
+    """How fast each newsrag configuration's store was built (`newsrag ingest` of the whole corpus).
+
+    Why: an encoder setting (`embed.backend=onnx-int8`) is judged on quality AND speed in the
+    same report; the ratio is to the first configuration's build. A reused store shows the
+    figures recorded when it was built (marked), which may come from another day's load.
+    """
+    rows = []
+    reference = None
+    for run in runs:
+        store = run.info.get("store")
+        ingest = (store or {}).get("ingest") or {}
+        chunks, seconds = ingest.get("chunks"), ingest.get("seconds")
+        if not chunks or not seconds:
+            continue
+        rate = chunks / seconds
+        reference = reference or rate
+        embed = run.store_settings.embed.backend if run.store_settings is not None else "?"
+        rows.append([run.config.name, embed, chunks, round(seconds, 1), round(rate, 1), f"{rate / reference:.2f}x",
+                     "reused (recorded at build)" if store.get("reused") else "built in this run"])
+    if not rows:
+        return ""
+    return "### Ingestion of the corpus (whole `newsrag ingest` per store)\n\n" + md_table(
+        ["configuration", "encoder", "chunks", "seconds", "chunks/s", "vs first", "store"], rows)
+
+
 def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequence[Question], corpus: Path) -> None:
     """Summary table, targets, failures of the first configuration (with the others' ranks), plots, JSON."""
     ours = runs[0]
@@ -219,6 +245,9 @@ def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequen
             target_lines.append(f"- {name} = {value:.3f} (target >= {target:.2f}): {'met' if value >= target else 'NOT met'}")
     report.add("### Targets (ours)\n\n" + "\n".join(target_lines))
     report.add("### Configurations\n\n" + "\n".join(f"- **{run.config.name}**: {run.info.get('description', '')}" for run in runs))
+    ingest_section = ingest_table(runs)
+    if ingest_section:
+        report.add(ingest_section)
 
     failures = [o for o in ours.outcomes if o.question.gold_docs and not (o.gold_rank and o.gold_rank <= 5)]
     wanted_ids = {d for o in failures for d in (*o.question.gold_docs, *o.ranked[:5])}

@@ -31,7 +31,7 @@ def _store_flags(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--chroma-url", metavar="URL", help="Chroma server, http://HOST:PORT (started with `chroma run`)")
     group.add_argument("--collection", metavar="NAME", help="collection name (default: news)")
     group.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
-    group.add_argument("--embed-backend", choices=["torch", "onnx", "onnx-int8"], help="embedding runtime")
+    group.add_argument("--embed-backend", choices=["auto", "torch", "onnx", "onnx-int8"], help="embedding runtime (auto: the store's own; onnx-int8 for a new store)")
 
 
 def _answer_flags(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +137,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     store = open_store(settings)
-    encoder = open_encoder(settings)
+    encoder = open_encoder(settings, store)
     report = Ingestor(settings, store, encoder, progress=not args.no_progress).run(args.paths)
     if args.json:
         _print_json({**report.__dict__, "store": store.location, "collection": store.collection_name})
@@ -225,7 +225,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     try:
         from newsrag.components import open_encoder
 
-        encoder = open_encoder(settings)
+        encoder = open_encoder(settings, store)
         store.check_encoder(encoder.identity, encoder.dimension)
     except Exception as exc:  # the mismatch message is the diagnosis
         problems.append(str(exc))
@@ -245,12 +245,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Re-embed the whole store with the encoder the settings choose (resumable)."""
+    from index.embed import concrete_runtime
     from index.reindex import reindex
     from newsrag.components import open_encoder, open_store
 
     settings = settings_from(args)
     store = open_store(settings)
-    encoder = open_encoder(settings)
+    if settings.embed.backend == "auto":  # re-embedding moves a store to the runtime new stores get
+        settings = settings.model_copy(update={"embed": concrete_runtime(settings.embed)})
+    encoder = open_encoder(settings, store)
     if store.encoder_record().get("embed_model") == encoder.identity:
         print(f"{store.location}: already embedded with {encoder.identity}", file=sys.stderr)
         return EXIT_OK

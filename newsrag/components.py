@@ -26,13 +26,24 @@ def _cached_encoder(embed: EmbedSettings, cache_dir: Path):
     return load_encoder(embed, cache_dir=cache_dir)
 
 
-def open_encoder(settings: Settings):
-    """The embedding model the settings choose, loaded once per process."""
-    return _cached_encoder(settings.embed, settings.home / "cache")
+def embed_settings(settings: Settings, store=None) -> EmbedSettings:
+    """The embedding settings with `backend = "auto"` resolved against the store (opened if not given)."""
+    from index.embed import concrete_runtime
+
+    if settings.embed.backend != "auto":
+        return settings.embed
+    store = store or open_store(settings)
+    return concrete_runtime(settings.embed, store.encoder_record().get("embed_model"))
+
+
+def open_encoder(settings: Settings, store=None):
+    """The embedding model for this store (`auto`: the one that embedded it), loaded once per process."""
+    return _cached_encoder(embed_settings(settings, store), settings.home / "cache")
 
 
 def open_retriever(settings: Settings, store=None):
     """The hybrid retriever over the store, checked against the encoder that embedded it."""
     from rag.retrieve import HybridRetriever
 
-    return HybridRetriever(store or open_store(settings), open_encoder(settings), settings.retrieval)
+    store = store or open_store(settings)
+    return HybridRetriever(store, open_encoder(settings, store), settings.retrieval)

@@ -41,7 +41,9 @@ class EmbedSettings(BaseModel):
     model_config = ConfigDict(frozen=True)  # hashable: one loaded encoder per distinct setting
 
     model_path: Path | None = Field(None, description="Local sentence-transformers folder; default: the packaged all-MiniLM-L6-v2")
-    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto", description="auto: the runtime the store was embedded with; onnx-int8 for a new store"
+    )
     batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0, description="Intra-op threads; 0 = all cores")
 

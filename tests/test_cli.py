@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from conftest import SEED_QUESTIONS, needs_shared, run_cli
+from conftest import SEED_ARTICLES, SEED_QUESTIONS, needs_shared, run_cli
 
 pytestmark = needs_shared
 
@@ -88,3 +88,28 @@ def test_stats_and_doctor_on_seed_store(seed_store_path):
     assert stats["documents"] == 5 and stats["chunks"] > 5 and stats["store"] == str(seed_store_path)
     doctor = run_cli("doctor", "--store", str(seed_store_path), "--json")
     assert doctor.returncode == 0 and json.loads(doctor.stdout)["ok"] is True
+
+
+def test_auto_runtime_keeps_a_stores_encoder_and_reindex_moves_it(tmp_path):
+    """`embed.backend = auto`: a store embedded with torch is queried with torch (no mismatch
+    after the default changed); `reindex` moves it to the default runtime of new stores."""
+    store = str(tmp_path / "store")
+    assert run_cli("ingest", str(SEED_ARTICLES), "--store", store, "--embed-backend", "torch").returncode == 0
+
+    def runtime() -> str:
+        return json.loads(run_cli("stats", "--store", store, "--json").stdout)["embed_model"]
+
+    def top_doc() -> str:
+        result = run_cli("search", "Pantsir anti-aircraft systems", "--store", store, "--json", "--top-k", "1")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["hits"][0]["doc_id"]
+
+    assert runtime() == "all-MiniLM-L6-v2/torch"
+    before = top_doc()
+    moved = run_cli("reindex", "--store", store)
+    assert moved.returncode == 0 and "re-embedded" in moved.stderr, moved.stderr
+    assert runtime() == "all-MiniLM-L6-v2/onnx-int8"
+    assert top_doc() == before
+    fresh = str(tmp_path / "fresh")
+    assert run_cli("ingest", str(SEED_ARTICLES / "000_efc5912cef78bf52.txt"), "--store", fresh).returncode == 0
+    assert json.loads(run_cli("stats", "--store", fresh, "--json").stdout)["embed_model"] == "all-MiniLM-L6-v2/onnx-int8"

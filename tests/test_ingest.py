@@ -68,7 +68,7 @@ def test_reingest_update_delete(tmp_path, encoder):
 def test_seed_store_metadata(seed_store_path):
     store = open_store(make_settings(seed_store_path))
     stats = store.stats()
-    assert stats["documents"] == 5 and stats["embed_model"] == "all-MiniLM-L6-v2/torch" and stats["embed_dim"] == 384
+    assert stats["documents"] == 5 and stats["embed_model"] == "all-MiniLM-L6-v2/onnx-int8" and stats["embed_dim"] == 384
     assert stats["incomplete_documents"] == 0 and stats["keyword_index"] == "ready"
     chunks = store.document_chunks("000_efc5912cef78bf52.txt")
     first = chunks[0].metadata

@@ -93,7 +93,7 @@ def test_damaged_and_foreign_stores(seed_store_path, tmp_path):
 
     foreign = run_cli("search", "drones", "--store", str(store), "--embed-backend", "onnx")
     assert foreign.returncode == 1 and "Traceback" not in foreign.stderr
-    assert "embedded with all-MiniLM-L6-v2/torch" in foreign.stderr and "reindex" in foreign.stderr
+    assert "embedded with all-MiniLM-L6-v2/onnx-int8" in foreign.stderr and "reindex" in foreign.stderr
 
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
