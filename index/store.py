@@ -262,8 +262,8 @@ class ChunkStore:
         collection = self.collection()
         if broken and collection is not None:
             collection.delete(where={"doc_id": {"$in": broken}})
-        rows, texts = self._keyword_corpus()
-        index = KeywordIndex.build(rows, texts)
+        rows, texts, articles = self._keyword_corpus()
+        index = KeywordIndex.build(rows, texts, articles)
         index.save(self.keyword_dir)
         self.dirty_marker.unlink(missing_ok=True)
         self._keyword = index
@@ -289,15 +289,23 @@ class ChunkStore:
             _collect(found, page["metadatas"])
         return found
 
-    def _keyword_corpus(self) -> tuple[list[KeywordRow], list[str]]:
+    def _keyword_corpus(self) -> tuple[list[KeywordRow], list[str], dict[str, str]]:
+        """Rows and texts (title + chunk) for the chunk index, and each article's whole text."""
         rows: list[KeywordRow] = []
         texts: list[str] = []
+        pieces: dict[str, list[tuple[int, int, int, str]]] = {}
+        titles: dict[str, str] = {}
         for page in self._pages(["metadatas", "documents"]):
             for chunk_id, meta, text in zip(page["ids"], page["metadatas"], page["documents"]):
-                rows.append(KeywordRow(chunk_id, str(meta["doc_id"]), str(meta.get("source", "")), str(meta.get("published", ""))))
+                doc_id = str(meta["doc_id"])
+                rows.append(KeywordRow(chunk_id, doc_id, str(meta.get("source", "")), str(meta.get("published", ""))))
                 title = str(meta.get("title", ""))
                 texts.append(f"{title}\n{text}" if title else text)
-        return rows, texts
+                titles[doc_id] = title
+                start = int(meta.get("start", -1))
+                pieces.setdefault(doc_id, []).append((int(meta.get("position", 0)), start, start + len(text) if start >= 0 else -1, text))
+        articles = {doc_id: f"{titles[doc_id]}\n{_joined(parts)}" for doc_id, parts in pieces.items()}
+        return rows, texts, articles
 
     def count(self) -> int:
         """Number of chunks stored."""
@@ -309,7 +317,7 @@ class ChunkStore:
         if self._keyword is not None:
             return self._keyword
         index = None if self.dirty_marker.exists() else KeywordIndex.load(self.keyword_dir)
-        if index is None or len(index) != self.count():
+        if index is None or len(index) != self.count() or (len(index) and index.article_bm25 is None):  # the last: made before article BM25
             with self.writing():
                 index = self.finish_writing()
         self._keyword = index
@@ -379,6 +387,17 @@ class ChunkStore:
         self._collection = None
         self._keyword = None
         shutil.rmtree(self.keyword_dir, ignore_errors=True)
+
+
+def _joined(pieces: list[tuple[int, int, int, str]]) -> str:
+    """An article's text from its chunks (position, start, end, text), the overlap between neighbours read once."""
+    parts: list[str] = []
+    covered = -1
+    for _, start, end, text in sorted(pieces):
+        skip = covered - start if 0 <= start < covered else 0
+        parts.append(text[skip:])
+        covered = max(covered, end)
+    return " ".join(parts)
 
 
 def _collect(found: dict[str, StoredDocument], metadatas: Sequence[dict[str, Any]]) -> None:

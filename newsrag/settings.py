@@ -72,6 +72,7 @@ class RetrievalSettings(BaseModel):
     keyword_candidates: int = Field(50, ge=1, le=500)
     fusion: Literal["rrf", "scores"] = Field("scores", description="How the two rankings merge (rag/retrieve.py)")
     vector_share: float = Field(0.5, ge=0, le=1, description="`scores` fusion: weight of the cosine against BM25")
+    article_share: float = Field(0.2, ge=0, le=1, description="`scores` fusion: weight of the whole article's BM25 against its best chunks")
     rrf_k: int = Field(60, ge=1)
     vector_weight: float = Field(1.0, ge=0)
     keyword_weight: float = Field(1.0, ge=0)

@@ -11,6 +11,8 @@ Two fusions (`retrieval.fusion`):
   chunk's cosine to the query (from the vectors already stored, no encoding) and its best
   chunk's BM25 score (over all rows), each scaled to 0..1 over the candidates, then mixed with
   `vector_share`. Completing the missing half of each score is what ranks better (see README).
+  The whole article's BM25 (scaled over the candidates) then takes `article_share` of the
+  article's score: terms spread over several passages count, not only the best passage's.
 """
 
 from __future__ import annotations
@@ -169,6 +171,11 @@ class HybridRetriever:
             doc_vector[doc_id] = max(doc_vector.get(doc_id, -1.0), cosine)
             doc_keyword[doc_id] = max(doc_keyword.get(doc_id, 0.0), score)
         doc_scores = {doc: mix(doc_vector[doc], doc_keyword[doc]) for doc in doc_vector}
+        article_share = self.settings.article_share
+        if article_share > 0:
+            whole = index.article_scores(query, list(doc_scores))
+            best = float(whole.max()) or 1.0
+            doc_scores = {doc: (1 - article_share) * score + article_share * float(value) / best for (doc, score), value in zip(doc_scores.items(), whole)}
         return doc_scores, chunk_scores
 
     def _fuse_documents(self, ranked: dict[str, _Ranked]) -> dict[str, float]:
