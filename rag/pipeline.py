@@ -18,15 +18,20 @@ from newsrag.settings import Settings
 from rag.answer import Answer, Citation
 from rag.citations import CitationChecker, VerifiedAnswer
 from rag.condense import condense_by_rule, condense_with_llm
-from rag.evidence import Evidence, EvidenceSelector
+from rag.evidence import Evidence, EvidenceSelector, EvidenceSentence
 from rag.extractive import compose
 from rag.passage import Filters, Passage
 from rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
 from rag.terms import TermWeights
 
 MAX_QUESTION_CHARS = 2000
-# Evidence sentences the model reads: the prompt's length is the time to first token.
+# What the model reads. On two cores llama.cpp reads a prompt at 35-150 tokens/s, so every word
+# of evidence is time to the first token: the prompt holds at most PROMPT_SENTENCES sentences,
+# only those scoring at least PROMPT_SHARE of the best one, within PROMPT_WORDS words (the best
+# sentence always). Chosen by measurement on the seed dev set (README, "Answers").
 PROMPT_SENTENCES = 5
+PROMPT_SHARE = 0.5
+PROMPT_WORDS = 150
 # Phrases by which a model says it cannot answer.
 MODEL_ABSTAINS = re.compile(r"\b(don't|do not|does not|doesn't) (say|mention|contain|provide)|not (mentioned|stated|in the (sources|articles))|no information", re.I)
 
@@ -73,7 +78,7 @@ class AnswerPipeline:
 
         self.settings = settings
         self.store = store or open_store(settings)
-        self.encoder = open_encoder(settings)
+        self.encoder = open_encoder(settings, self.store)
         self.retriever = open_retriever(settings, self.store)
         self._llms: dict[str, object] = {}
         self._llm_lock = threading.Lock()
@@ -160,14 +165,18 @@ class AnswerPipeline:
         return self._selector().run(f"{question} {previous_question}", passages, focus=question, said=previous_answer)
 
     def _prompt(self, question: str, passages: list[Passage], evidence: Evidence) -> tuple[list[int], str]:
-        """Sources block of the best evidence sentences, grouped by passage in retrieval order."""
-        chosen = evidence.top(PROMPT_SENTENCES)
-        shown = sorted({s.passage for s in chosen})
+        """Sources block of the best evidence sentences, grouped by passage, the best passage first.
+
+        Best first because small models lean on source [1]: it should be the one that answers.
+        """
+        chosen = prompt_sentences(evidence)
+        shown = list(dict.fromkeys(s.passage for s in chosen))  # `chosen` is best first
         lines = []
         for number, index in enumerate(shown, 1):
             sentences = sorted((s for s in chosen if s.passage == index), key=lambda s: s.order)
             passage = passages[index]
-            meta = "; ".join(x for x in (passage.title, passage.source, passage.published) if x)
+            # outlet and date only: a small model copies a headline into its answer as if it were a finding
+            meta = "; ".join(x for x in (passage.source, passage.published) if x) or "article"
             text = " ".join(s.text for s in sentences).replace("[", "(").replace("]", ")")  # no fake markers from articles
             lines.append(SOURCE_LINE.format(n=number, meta=meta, text=text))
         return shown, USER_PROMPT.format(sources="\n".join(lines), question=question)
@@ -211,6 +220,24 @@ class AnswerPipeline:
 
     def _selector(self) -> EvidenceSelector:
         return EvidenceSelector(self.encoder, self._term_weights())
+
+
+def prompt_sentences(evidence: Evidence) -> list[EvidenceSentence]:
+    """The evidence the model reads: the best sentences that bear on the question, within the word budget.
+
+    Why a budget and a relevance floor rather than a fixed count: most questions are answered
+    by one or two sentences, and filler sentences only delay the first token (and tempt a
+    small model off the point).
+    """
+    chosen: list[EvidenceSentence] = []
+    words = 0
+    for sentence in evidence.top(PROMPT_SENTENCES):
+        length = len(sentence.text.split())
+        if chosen and (sentence.score < PROMPT_SHARE * evidence.best_score or words + length > PROMPT_WORDS):
+            continue
+        chosen.append(sentence)
+        words += length
+    return chosen
 
 
 def _to_passage_numbers(draft: str, shown: list[int]) -> str:
