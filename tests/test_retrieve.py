@@ -59,3 +59,46 @@ def test_score_fusion_is_repeatable(seed_store_path, encoder):
     hybrid = retriever(seed_store_path, encoder, fusion="scores")
     first = [(h.chunk_id, h.score) for h in hybrid.run("What has Iran given Russia?", top_k=6)]
     assert first == [(h.chunk_id, h.score) for h in hybrid.run("What has Iran given Russia?", top_k=6)]
+
+
+def test_article_index_reads_each_article_once(seed_store_path):
+    """The whole-article BM25 text is the chunks joined with their shared overlap read once."""
+    from newsrag.components import open_store
+
+    store = open_store(make_settings(seed_store_path))
+    _, _, articles = store._keyword_corpus()
+    assert set(articles) == set(store.scan())
+    doc_id = "004_412b77a1ff059891.txt"
+    chunks = store.document_chunks(doc_id)
+    article = articles[doc_id]
+    assert len(chunks) > 1 and all(" ".join(c.text.split()) in " ".join(article.split()) for c in chunks)
+    # the document's text from the first chunk's start to the last one's end, one space at each seam
+    span = chunks[-1].metadata["end"] - chunks[0].metadata["start"]
+    assert len(article) == len(chunks[0].metadata["title"]) + 1 + span + len(chunks) - 1
+
+
+def test_article_share_lifts_the_article_that_covers_the_question(seed_store_path, encoder):
+    """With `article_share` the whole article's BM25 joins the score; unknown ids score 0."""
+    hybrid = retriever(seed_store_path, encoder, fusion="scores")
+    index = hybrid.store.keyword_index()
+    whole = index.article_scores(PANTSIR, ["004_412b77a1ff059891.txt", "001_3303a44a3e524015.txt", "no-such-doc"])
+    assert whole[0] > whole[1] >= 0 and whole[2] == 0
+    plain = retriever(seed_store_path, encoder, fusion="scores", article_share=0.0).run(PANTSIR, top_k=4)
+    mixed = hybrid.run(PANTSIR, top_k=4)
+    assert mixed[0].doc_id == plain[0].doc_id == "004_412b77a1ff059891.txt"
+    assert [h.score for h in mixed] != [h.score for h in plain]
+
+
+def test_store_indexed_before_article_bm25_is_reindexed_once(seed_store_path, tmp_path):
+    import shutil
+
+    from index.keyword import ARTICLES_DIR
+    from newsrag.components import open_store
+
+    copy = tmp_path / "store"
+    shutil.copytree(seed_store_path, copy)
+    store = open_store(make_settings(copy))
+    shutil.rmtree(store.keyword_dir / ARTICLES_DIR)  # as an older newsrag left it
+    index = open_store(make_settings(copy)).keyword_index()
+    assert index.article_bm25 is not None and len(index.article_ids) == 5
+    assert (store.keyword_dir / ARTICLES_DIR).is_dir()
