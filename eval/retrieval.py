@@ -199,29 +199,33 @@ def _titles(store_settings, doc_ids: set[str]) -> dict[str, str]:
 
 
 def ingest_table(runs: Sequence[RetrievalRun]) -> str:
-    """How fast each newsrag configuration's store was built (`newsrag ingest` of the whole corpus).
+    """How fast each eval store was built (`newsrag ingest` of the whole corpus), once per store.
 
     Why: an encoder setting (`embed.backend=onnx-int8`) is judged on quality AND speed in the
-    same report; the ratio is to the first configuration's build. A reused store shows the
-    figures recorded when it was built (marked), which may come from another day's load.
+    same report; the ratio is to the first store's build. A reused store shows the figures
+    recorded when it was built (marked), which may come from another day's load.
     """
+    stores: dict[str, tuple[list[str], RetrievalRun]] = {}
+    for run in runs:
+        folder = (run.info.get("store") or {}).get("folder")
+        if folder:
+            stores.setdefault(folder, ([], run))[0].append(run.config.name)
     rows = []
     reference = None
-    for run in runs:
-        store = run.info.get("store")
-        ingest = (store or {}).get("ingest") or {}
+    for names, run in stores.values():
+        store = run.info["store"]
+        ingest = store.get("ingest") or {}
         chunks, seconds = ingest.get("chunks"), ingest.get("seconds")
         if not chunks or not seconds:
             continue
         rate = chunks / seconds
         reference = reference or rate
-        embed = run.store_settings.embed.backend if run.store_settings is not None else "?"
-        rows.append([run.config.name, embed, chunks, round(seconds, 1), round(rate, 1), f"{rate / reference:.2f}x",
+        rows.append([", ".join(names), run.store_settings.embed.backend, chunks, round(seconds, 1), round(rate, 1), f"{rate / reference:.2f}x",
                      "reused (recorded at build)" if store.get("reused") else "built in this run"])
     if not rows:
         return ""
-    return "### Ingestion of the corpus (whole `newsrag ingest` per store)\n\n" + md_table(
-        ["configuration", "encoder", "chunks", "seconds", "chunks/s", "vs first", "store"], rows)
+    return "### Ingestion of the corpus (whole `newsrag ingest`, once per store)\n\n" + md_table(
+        ["configurations", "encoder", "chunks", "seconds", "chunks/s", "vs first", "store"], rows)
 
 
 def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequence[Question], corpus: Path) -> None:

@@ -250,6 +250,8 @@ def test_eval_retrieval_end_to_end_on_the_seed_articles(tmp_path, eval_stores, e
     assert "Wagner" in followup["query"]  # searched with the condensed question
     markdown = (out / "report.md").read_text()
     assert "git commit:" in markdown and "| ours |" in markdown
+    # ours and vectors share one store: its ingest figures appear once, on one row
+    assert "| ours, vectors | onnx-int8 | 25 |" in markdown
     # a second run reuses the store instead of ingesting again
     assert main(["eval", "retrieval", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES),
                  "--store", str(eval_stores), "--out", str(tmp_path / "again"), "--no-progress"]) == 0
