@@ -11,6 +11,7 @@ import queue
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -97,16 +98,21 @@ class Ingestor:
             files.extend(pair for pair in found if pair[0].resolve() not in seen)
             seen.update(pair[0].resolve() for pair in found)
         self.store.bind_encoder(self.encoder.identity, self.encoder.dimension)
-        with self.store.writing(), self._progress_bar(len(files)) as bar:
+        with self.store.writing(), self._progress_bar(len(files)) as bar, ThreadPoolExecutor(1, thread_name_prefix="newsrag-write") as writer:
+            written: Future | None = None  # one batch is written to Chroma while the next is encoded
             for batch in _prefetch(self._batches(files, report, bar)):
                 if batch.chunks:
                     t0 = time.perf_counter()
                     vectors = self.encoder.encode([c.embedding_text() for c in batch.chunks], self.settings.embed.batch_size)
                     report.encode_seconds += time.perf_counter() - t0
-                    self.store.replace(batch.chunks, vectors)
+                    if written is not None:
+                        written.result()  # in order, and a failed write stops the run here
+                    written = writer.submit(self.store.replace, batch.chunks, vectors)
                 report.chunks += len(batch.chunks)
                 report.updated += len(batch.updated_ids)
                 report.added += len(batch.documents) - len(batch.updated_ids)
+            if written is not None:
+                written.result()
             self.store.finish_writing()
         report.seconds = time.perf_counter() - began
         return report
