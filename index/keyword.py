@@ -44,7 +44,7 @@ class KeywordHit:
 
 @dataclass
 class KeywordIndex:
-    """A BM25 index over chunk texts, with each row's metadata for filtering."""
+    """BM25 over chunk texts (with each row's metadata for filtering) and over whole articles."""
 
     rows: list[KeywordRow] = field(default_factory=list)
     bm25: object | None = None  # bm25s.BM25, or None for an empty store
