@@ -220,14 +220,19 @@ def _fuse(source: Path, target: Path, config: Any) -> bool:
 
 @contextlib.contextmanager
 def _quiet_root_logger() -> Iterator[None]:
-    """Silence onnxruntime's root-logger advice ("consider pre-processing...") for one call."""
+    """Silence onnxruntime's root-logger advice ("consider pre-processing...") for one call.
+
+    The root logger's handlers are restored too: an onnxruntime module imported on the way
+    calls `logging.basicConfig`, after which every library's debug chatter reached the terminal.
+    """
     root = logging.getLogger()
-    level = root.level
+    level, handlers = root.level, list(root.handlers)
     root.setLevel(logging.ERROR)
     try:
         yield
     finally:
         root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 def _input_names(model: Any) -> list[str]:

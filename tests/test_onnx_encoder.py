@@ -139,3 +139,16 @@ def test_extra_module_refused(model_path, tmp_path):
     (folder / "modules.json").write_text(json.dumps(modules))
     with pytest.raises(EmbeddingModelError, match="not supported"):
         read_folder_config(folder)
+
+
+def test_export_leaves_the_root_logger_as_it_was():
+    """onnxruntime calls logging.basicConfig on the way; after that bm25s's debug lines reached users."""
+    import logging
+
+    from index.onnx_encoder import _quiet_root_logger
+
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    with _quiet_root_logger():
+        logging.basicConfig(level=logging.INFO)
+    assert (root.level, list(root.handlers)) == before
