@@ -150,5 +150,6 @@ def test_export_leaves_the_root_logger_as_it_was():
     root = logging.getLogger()
     before = (root.level, list(root.handlers))
     with _quiet_root_logger():
-        logging.basicConfig(level=logging.INFO)
+        root.addHandler(logging.StreamHandler())  # what basicConfig does on a bare root logger
+        root.setLevel(logging.INFO)
     assert (root.level, list(root.handlers)) == before
