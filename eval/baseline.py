@@ -91,14 +91,13 @@ class LlamaIndexBaseline:
     """
 
     def __init__(self, settings: Settings, corpus: Path, cache_root: Path, progress: bool = True) -> None:
-        from index.embed import concrete_runtime
-        from newsrag.components import open_encoder
+        from newsrag.components import for_new_store, open_encoder
 
         self.settings = settings
         self.corpus = Path(corpus)
         self.progress = progress
         # the runtime a new store would get, as for newsrag's own eval stores
-        self.encoder = open_encoder(settings.model_copy(update={"embed": concrete_runtime(settings.embed)}))
+        self.encoder = open_encoder(for_new_store(settings))
         self.embed_model = embedding_adapter(self.encoder, settings.embed.batch_size)
         key = fingerprint_key(
             "llamaindex-baseline", BASELINE_VERSION, corpus_fingerprint(self.corpus), self.encoder.identity, str(settings.embed.model_path)

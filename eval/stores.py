@@ -61,14 +61,13 @@ class EvalStore:
 
 def ensure_store(settings: Settings, corpus: Path, store_root: Path | None = None, progress: bool = True) -> EvalStore:
     """The eval store for `corpus` under these settings, ingesting it first if it is not complete."""
-    from index.embed import concrete_runtime
     from index.ingest import Ingestor
-    from newsrag.components import open_encoder, open_store
+    from newsrag.components import for_new_store, open_encoder, open_store
 
     corpus = Path(corpus).expanduser()
     if not corpus.exists():
         raise FileNotFoundError(f"{corpus}: no such corpus file or folder")
-    settings = settings.model_copy(update={"embed": concrete_runtime(settings.embed)})  # a new store: `auto` is the default runtime
+    settings = for_new_store(settings)  # an eval store is built new: `auto` is the default runtime
     folder = eval_root(settings, store_root) / f"{stem(corpus)}-{store_key(settings, corpus)}"
     store_settings = settings.model_copy(
         update={"store": settings.store.model_copy(update={"path": folder, "chroma_url": None})}

@@ -132,11 +132,15 @@ class KeywordIndex:
         """
         if self.bm25 is None:
             return np.zeros(len(self.rows), dtype=np.float32)
-        import bm25s
-
-        terms = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), return_ids=False, show_progress=False)[0]
+        terms = self._query_terms(query)
         scores = np.asarray(self.bm25.get_scores(terms), dtype=np.float32) if terms else np.zeros(len(self.rows), dtype=np.float32)
         return scores * allowed if allowed is not None else scores
+
+    def _query_terms(self, query: str) -> list[str]:
+        """The query's stemmed terms, stopwords out, as the indexes were built."""
+        import bm25s
+
+        return bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), return_ids=False, show_progress=False)[0]
 
     def article_scores(self, query: str, doc_ids: Sequence[str]) -> np.ndarray:
         """BM25 of each whole article (title + text) for `query`, in the order of `doc_ids` (0 if unknown).
@@ -147,11 +151,9 @@ class KeywordIndex:
         """
         if self.article_bm25 is None or not doc_ids:
             return np.zeros(len(doc_ids), dtype=np.float32)
-        import bm25s
-
         if self._article_positions is None:
             self._article_positions = {doc_id: i for i, doc_id in enumerate(self.article_ids)}
-        terms = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), return_ids=False, show_progress=False)[0]
+        terms = self._query_terms(query)
         if not terms:
             return np.zeros(len(doc_ids), dtype=np.float32)
         scores = np.asarray(self.article_bm25.get_scores(terms), dtype=np.float32)

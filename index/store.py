@@ -302,8 +302,7 @@ class ChunkStore:
                 title = str(meta.get("title", ""))
                 texts.append(f"{title}\n{text}" if title else text)
                 titles[doc_id] = title
-                start = int(meta.get("start", -1))
-                pieces.setdefault(doc_id, []).append((int(meta.get("position", 0)), start, start + len(text) if start >= 0 else -1, text))
+                pieces.setdefault(doc_id, []).append((int(meta.get("position", 0)), int(meta.get("start", -1)), int(meta.get("end", -1)), text))
         articles = {doc_id: f"{titles[doc_id]}\n{_joined(parts)}" for doc_id, parts in pieces.items()}
         return rows, texts, articles
 

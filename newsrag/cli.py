@@ -245,14 +245,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Re-embed the whole store with the encoder the settings choose (resumable)."""
-    from index.embed import concrete_runtime
     from index.reindex import reindex
-    from newsrag.components import open_encoder, open_store
+    from newsrag.components import for_new_store, open_encoder, open_store
 
-    settings = settings_from(args)
+    settings = for_new_store(settings_from(args))  # `auto`: re-embedding moves a store to the runtime new stores get
     store = open_store(settings)
-    if settings.embed.backend == "auto":  # re-embedding moves a store to the runtime new stores get
-        settings = settings.model_copy(update={"embed": concrete_runtime(settings.embed)})
     encoder = open_encoder(settings, store)
     if store.encoder_record().get("embed_model") == encoder.identity:
         print(f"{store.location}: already embedded with {encoder.identity}", file=sys.stderr)

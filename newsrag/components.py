@@ -26,6 +26,13 @@ def _cached_encoder(embed: EmbedSettings, cache_dir: Path):
     return load_encoder(embed, cache_dir=cache_dir)
 
 
+def for_new_store(settings: Settings) -> Settings:
+    """The settings with `embed.backend = "auto"` made the runtime a new store gets (others unchanged)."""
+    from index.embed import concrete_runtime
+
+    return settings.model_copy(update={"embed": concrete_runtime(settings.embed)})
+
+
 def embed_settings(settings: Settings, store=None) -> EmbedSettings:
     """The embedding settings with `backend = "auto"` resolved against the store (opened if not given)."""
     from index.embed import concrete_runtime
