@@ -9,11 +9,13 @@ The llama-index baseline is scored by the same code on the same JSON shape.
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from eval.configs import EvalConfig
@@ -175,28 +177,52 @@ class AnswerRun:
     outcomes: list[AnswerOutcome]
     info: dict[str, Any] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, Any]:
-        """Means of every metric, failures, and latency percentiles."""
-        means = {name: s.mean for name, s in summarise(o.scores for o in self.outcomes).items()}
-        totals = sorted(o.total_s for o in self.outcomes if not o.error)
-        firsts = sorted(o.first_token_s for o in self.outcomes if o.first_token_s is not None)
+    def summary(self, half: str | None = None) -> dict[str, Any]:
+        """Means of every metric, failures, and latency percentiles (of one half's questions, if given)."""
+        from eval.calibrate import half_of
+
+        outcomes = [o for o in self.outcomes if half is None or half_of(o.question.id) == half]
+        means = {name: s.mean for name, s in summarise(o.scores for o in outcomes).items()}
+        totals = sorted(o.total_s for o in outcomes if not o.error)
+        firsts = sorted(o.first_token_s for o in outcomes if o.first_token_s is not None)
+        both = [o for o in outcomes if _right_and_cited(o)]
+        applicable = [o for o in outcomes if o.question.answer_texts]
         return {
             **means,
-            "questions": len(self.outcomes),
-            "failed": sum(1 for o in self.outcomes if o.failed),
-            "errors": sum(1 for o in self.outcomes if o.error),
-            "with_dangling_markers": sum(1 for o in self.outcomes if (o.scores.get("dangling_markers") and o.scores["dangling_markers"].value)),
+            "answer_text_and_gold_cited": len(both) / len(applicable) if applicable else None,
+            "questions": len(outcomes),
+            "failed": sum(1 for o in outcomes if o.failed),
+            "errors": sum(1 for o in outcomes if o.error),
+            "abstentions": sum(1 for o in outcomes if o.record.get("abstained")),
+            "with_dangling_markers": sum(1 for o in outcomes if (o.scores.get("dangling_markers") and o.scores["dangling_markers"].value)),
             "total_p50_s": statistics.median(totals) if totals else None,
+            "total_p95_s": _percentile(totals, 0.95),
             "total_max_s": totals[-1] if totals else None,
             "first_token_p50_s": statistics.median(firsts) if firsts else None,
+            "first_token_p95_s": _percentile(firsts, 0.95),
         }
+
+
+def _right_and_cited(outcome: AnswerOutcome) -> bool:
+    """RealTime QA's main figure: the answer holds the quiz answer and cites a gold article."""
+    match, gold = outcome.scores.get("answer_text_match"), outcome.scores.get("gold_cited")
+    return bool(match and match.value and gold and gold.value)
+
+
+def _percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile of sorted `values` (None when empty)."""
+    if not values:
+        return None
+    return values[min(len(values) - 1, max(0, int(round(share * len(values) + 0.5)) - 1))]
 
 
 Answerer = Callable[[Question], tuple[dict[str, Any], float | None]]  # -> (answer JSON, first-token seconds)
 
 
-def pipeline_answerer(settings, backend: str | None = None) -> tuple[Answerer, dict[str, Any]]:
-    """Answer with newsrag's `AnswerPipeline` (streamed, to time the first token)."""
+def pipeline_answerer(settings, backend: str | None = None, use_dates: bool = True) -> tuple[Answerer, dict[str, Any]]:
+    """Answer with newsrag's `AnswerPipeline` (streamed, to time the first token), each dated
+    question (RealTime QA) asked as of its date unless `use_dates` is off."""
+    from eval.retrieval import question_as_of
     from rag.pipeline import AnswerPipeline
 
     pipeline = AnswerPipeline(settings)
@@ -206,7 +232,8 @@ def pipeline_answerer(settings, backend: str | None = None) -> tuple[Answerer, d
         began = time.perf_counter()
         first: float | None = None
         final = None
-        for event in pipeline.stream(question.question, history=[list(t) for t in question.history], backend=backend):
+        history = [list(t) for t in question.history]
+        for event in pipeline.stream(question.question, history=history, backend=backend, as_of=question_as_of(question, use_dates)):
             if event.kind == "token" and first is None:
                 first = time.perf_counter() - began
             elif event.kind == "answer":
@@ -231,15 +258,62 @@ def baseline_answerer(baseline) -> Answerer:
     return answer
 
 
-def run_questions(questions: Sequence[Question], answerer: Answerer, judge: FaithfulnessJudge | None, desc: str, progress: bool = True) -> list[AnswerOutcome]:
+def load_journal(journal: Path, questions: Sequence[Question]) -> dict[str, AnswerOutcome]:
+    """Outcomes already written to `journal` by an earlier, interrupted run, by question id.
+
+    Only questions of this run whose text is unchanged are taken; a damaged last line (the run
+    was killed while writing it) is ignored, so that question is asked again. Answers are
+    scored again (the metrics may have changed since); a judge's verdict is kept.
+    """
+    if not journal.exists():
+        return {}
+    by_id = {q.id: q for q in questions}
+    done: dict[str, AnswerOutcome] = {}
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        question = by_id.get(str(data.get("question", {}).get("id")))
+        if question is None or data["question"].get("question") != question.question:
+            continue
+        record = data.get("answer", {})
+        scores = score_answer(question, record) if not data.get("error") else {}  # rescored: the metrics may have changed since
+        judged = data.get("scores", {}).get("faithfulness")
+        if judged is not None:
+            scores["faithfulness"] = Score("faithfulness", judged.get("value"), judged.get("detail"))
+        done[question.id] = AnswerOutcome(question, record, scores, data.get("first_token_s"), float(data.get("total_s", 0.0)), data.get("error", ""))
+    return done
+
+
+def run_questions(
+    questions: Sequence[Question],
+    answerer: Answerer,
+    judge: FaithfulnessJudge | None,
+    desc: str,
+    progress: bool = True,
+    journal: Path | None = None,
+    deadline: float | None = None,
+) -> list[AnswerOutcome]:
     """Answer and score every question; a question that raises is recorded, not fatal.
 
-    Three errors in a row at the start mean a broken configuration: that error is raised.
+    With a `journal`, each outcome is appended to it as soon as it is scored, and questions
+    already in it are not asked again: a run stopped after 40 minutes keeps what it measured and
+    the same command resumes it. Past `deadline` (a `time.monotonic()` value) no new question is
+    asked: the run reports what it has, and the report compares configurations on the questions
+    they all answered. Three errors in a row at the start mean a broken configuration: that error
+    is raised.
     """
     from tqdm import tqdm
 
+    done = load_journal(journal, questions) if journal is not None else {}
     outcomes: list[AnswerOutcome] = []
     for question in tqdm(questions, desc=desc, unit="q", file=sys.stderr, disable=not progress or None, leave=False):
+        if question.id in done:
+            outcomes.append(done[question.id])
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            continue
         began = time.perf_counter()
         try:
             record, first = answerer(question)
@@ -248,6 +322,7 @@ def run_questions(questions: Sequence[Question], answerer: Answerer, judge: Fait
                 raise
             error = f"{type(exc).__name__}: {exc}"
             outcomes.append(AnswerOutcome(question, {"answer": "", "abstained": False, "citations": []}, {}, None, time.perf_counter() - began, error))
+            _append(journal, outcomes[-1])
             continue
         total = time.perf_counter() - began
         try:
@@ -256,7 +331,17 @@ def run_questions(questions: Sequence[Question], answerer: Answerer, judge: Fait
             scores = score_answer(question, record, None)
             scores["faithfulness"] = Score("faithfulness", None, f"judge failed: {type(exc).__name__}: {exc}")
         outcomes.append(AnswerOutcome(question, record, scores, first, total))
+        _append(journal, outcomes[-1])
     return outcomes
+
+
+def _append(journal: Path | None, outcome: AnswerOutcome) -> None:
+    if journal is None:
+        return
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    with open(journal, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
+        handle.flush()
 
 
 # ----- report --------------------------------------------------------------------------------------
@@ -269,11 +354,15 @@ SUMMARY_COLUMNS = [
     ("abstained_when_negative", "abstained on negatives"),
     ("answered_when_answerable", "answered answerables"),
     ("answer_text_match", "answer_text found"),
+    ("answer_text_and_gold_cited", "answer_text found and gold cited"),
+    ("abstentions", "abstentions"),
     ("faithfulness", "faithfulness (LLM judge)"),
     ("failed", "failed questions"),
     ("errors", "errors"),
     ("first_token_p50_s", "first token p50 s"),
+    ("first_token_p95_s", "first token p95 s"),
     ("total_p50_s", "answer p50 s"),
+    ("total_p95_s", "answer p95 s"),
 ]
 
 
@@ -314,6 +403,37 @@ def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[
         + "\n\nMeans are over the questions a metric applies to (fact checks: questions with facts; gold and "
         "citation checks: answerable questions; answer_text: RealTime QA questions)."
     )
+    for half in ("A", "B"):
+        halves = {run.config.name: run.summary(half) for run in runs}
+        rows = [[label] + [halves[run.config.name].get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
+        report.add(
+            f"### Half {half} only ({halves[runs[0].config.name]['questions']} questions)\n\n"
+            "Half A is what any tuned number was fitted on (`newsrag eval calibrate`); half B was held back.\n\n"
+            + md_table(["metric", *[run.config.name for run in runs]], rows)
+        )
+        summaries_by_half = report.data.setdefault("halves", {})
+        summaries_by_half[half] = halves
+    by_type = {}
+    for run in runs:
+        for kind in sorted({o.question.type for o in run.outcomes}):
+            chosen = AnswerRun(run.config, [o for o in run.outcomes if o.question.type == kind], run.info).summary()
+            by_type.setdefault(kind, {})[run.config.name] = chosen
+    type_rows = [[kind, by_type[kind][runs[0].config.name]["questions"]] + [
+        f"min facts {fmt(by_type[kind][r.config.name].get('min_facts'))}, gold {fmt(by_type[kind][r.config.name].get('gold_cited'))}, "
+        f"abstained {by_type[kind][r.config.name].get('abstentions')}" for r in runs] for kind in by_type]
+    report.add("### Per kind of question\n\n" + md_table(["kind", "questions", *[run.config.name for run in runs]], type_rows))
+    common = set.intersection(*({o.question.id for o in run.outcomes} for run in runs)) if runs else set()
+    if any(len(run.outcomes) != len(common) for run in runs):
+        shared = {run.config.name: AnswerRun(run.config, [o for o in run.outcomes if o.question.id in common], run.info) for run in runs}
+        rows = [[label] + [shared[run.config.name].summary().get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
+        rows_b = [[label] + [shared[run.config.name].summary("B").get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
+        report.add(
+            f"### On the {len(common)} questions every configuration answered\n\n"
+            + ", ".join(f"{run.config.name}: {len(run.outcomes)} of {len(questions)} questions" for run in runs)
+            + " (a configuration stops asking at `--time-budget`).\n\n" + md_table(["metric", *[run.config.name for run in runs]], rows)
+            + "\n\nHalf B of them only:\n\n" + md_table(["metric", *[run.config.name for run in runs]], rows_b)
+        )
+        report.data["common_questions"] = sorted(common)
     report.add("### Configurations\n\n" + "\n".join(f"- **{run.config.name}**: {run.info.get('description', '')}" for run in runs))
     for run in runs:
         failures = [o for o in run.outcomes if o.failed]
@@ -338,5 +458,6 @@ def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[
 
 def fmt_summary(summary: Mapping[str, Any]) -> str:
     """One line of the main figures, for the terminal."""
-    keys = ("fact_recall", "min_facts", "gold_cited", "citation_precision", "abstained_when_negative", "answered_when_answerable", "answer_text_match", "faithfulness")
+    keys = ("fact_recall", "min_facts", "gold_cited", "citation_precision", "abstained_when_negative", "answered_when_answerable", "answer_text_match",
+            "answer_text_and_gold_cited", "faithfulness", "first_token_p50_s", "total_p50_s", "total_p95_s")
     return ", ".join(f"{k}={fmt(summary.get(k))}" for k in keys if summary.get(k) is not None)

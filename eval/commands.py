@@ -21,6 +21,9 @@ DEV_CORPUS = SHARED / "corpus" / "realtimeqa" / "dev_corpus.jsonl.gz"
 DEV_QUESTIONS = SHARED / "corpus" / "realtimeqa" / "dev_questions.jsonl"
 SEED_CORPUS = SHARED / "corpus" / "seed-articles"
 SEED_QUESTIONS = SHARED / "eval" / "seed_dev.jsonl"
+TOPIC_CORPUS = SHARED / "corpus" / "realtimeqa" / "topic_ukraine_russia_iran.jsonl.gz"
+# Questions written for this repository over the topic corpus, before any tuning on them.
+WRITTEN_QUESTIONS = Path(__file__).resolve().parent / "questions" / "topic_written.jsonl"
 DEFAULT_SIZES = "1000,10000,20000,50000,100000"
 
 
@@ -40,7 +43,7 @@ def _answer_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The `newsrag eval` parser with its three subcommands."""
+    """The `newsrag eval` parser with its subcommands."""
     parser = argparse.ArgumentParser(prog="newsrag eval", description="Measure retrieval and answer quality, and speed.")
     sub = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
 
@@ -50,17 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=10, help="articles ranked per question (default 10)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--compare", nargs="*", metavar="CONFIG", help="also run these configurations (default: baseline); see eval.configs")
-    p.add_argument("--date-window", type=int, metavar="DAYS",
-                   help="experiment: filter newsrag's search to the DAYS before each question's date (RealTime QA has dates)")
+    p.add_argument("--fit-time", action="store_true", help="fit the time priors (retrieval.window_*, recency_*) on half A first, then evaluate with them")
     _common(p)
 
-    p = sub.add_parser("answers", help="run the answer pipeline and score facts, citations, abstention")
+    p = sub.add_parser("answers", help="run the answer pipeline and score facts, citations, abstention (rerun with the same --out to resume)")
     p.add_argument("--questions", type=Path, required=True, metavar="FILE")
     p.add_argument("--corpus", type=Path, metavar="PATH", help="build/reuse an eval store of these articles (default: the configured store)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--compare", nargs="*", metavar="CONFIG", help="also run these configurations (default: baseline)")
+    p.add_argument("--time-budget", type=float, metavar="MINUTES",
+                   help="each configuration asks no new question after this many minutes (the report compares the questions all answered)")
     p.add_argument("--judge-backend", choices=["auto", "none", "local", "openai", "ollama"], default="auto",
                    help="LLM for the faithfulness judge (auto: the answer backend when it is an LLM)")
+    _answer_flags(p)
+    _common(p)
+
+    p = sub.add_parser("calibrate", help="fit what the model reads and when to abstain on half the questions, report both halves")
+    p.add_argument("--sets", default="realtimeqa,seed,written", help="question sets: realtimeqa, seed, written (comma-separated)")
+    p.add_argument("--limit", type=int, help="only the first N questions of each set")
     _answer_flags(p)
     _common(p)
 
@@ -130,6 +140,7 @@ def _finish(report) -> None:
 def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
     """Retrieval metrics for ours and the compared configurations."""
     from eval import retrieval
+    from eval.report import md_table
 
     if args.top_k < 1:
         raise _usage("--top-k must be at least 1")
@@ -139,7 +150,17 @@ def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
     configs = _configs(args.compare)
     settings = _settings(args)
     report = _report("retrieval", "newsrag retrieval evaluation", args, argv)
-    runs = retrieval.evaluate(questions, configs, settings, args.corpus, args.store, args.top_k, not args.no_progress, args.date_window)
+    if args.fit_time:
+        from eval.stores import ensure_store
+
+        store = ensure_store(settings, args.corpus, args.store, not args.no_progress)
+        fitted, table = retrieval.fit_time_priors(questions, store.settings, not args.no_progress)
+        settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=fitted)})
+        report.add("## Time priors fitted on half A (MRR@10)\n\nChosen: " + ", ".join(f"`{k}={v}`" for k, v in fitted.items())
+                   + "\n\n" + md_table(["point", "MRR@10 half A", "MRR@10 half B"], table))
+        report.data["time_fit"] = {"chosen": fitted, "table": table}
+        print("time priors fitted on half A: " + ", ".join(f"{k}={v}" for k, v in fitted.items()))
+    runs = retrieval.evaluate(questions, configs, settings, args.corpus, args.store, args.top_k, not args.no_progress)
     retrieval.write_report(report, runs, questions, args.corpus)
     report.data["questions_file"] = str(args.questions)
     for run in runs:
@@ -169,6 +190,19 @@ def _judge(args: argparse.Namespace, settings) -> Any:
     return FaithfulnessJudge(llm) if llm is not None else None
 
 
+def _journal(report, config_name: str) -> Path:
+    """Where one configuration's answers are written as they come (the same `--out` resumes a run)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in config_name)
+    return report.out_dir / f"journal-{safe}.jsonl"
+
+
+def _deadline(args: argparse.Namespace) -> float | None:
+    """When a configuration stops asking new questions (`--time-budget`), from now."""
+    import time
+
+    return time.monotonic() + 60 * args.time_budget if args.time_budget else None
+
+
 def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
     """Answer metrics for ours and the compared configurations."""
     from eval import answers
@@ -190,20 +224,50 @@ def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
         if config.baseline:
             baseline = LlamaIndexBaseline(settings, args.corpus, eval_root(settings, args.store), progress=progress)
             _ = baseline.index
-            outcomes = answers.run_questions(questions, answers.baseline_answerer(baseline), judge, config.name, progress)
+            outcomes = answers.run_questions(questions, answers.baseline_answerer(baseline), judge, config.name, progress, _journal(report, config.name), _deadline(args))
             info = {"description": describe() + f"; answer LLM: {'none (extractive, labelled)' if baseline.llm is None else settings.llm.backend}"}
         else:
             config_settings = config.apply(settings)
             if args.corpus is not None:
                 config_settings = ensure_store(config_settings, args.corpus, args.store, progress).settings
-            answerer, info = answers.pipeline_answerer(config_settings)
-            outcomes = answers.run_questions(questions, answerer, judge, config.name, progress)
+            answerer, info = answers.pipeline_answerer(config_settings, use_dates=config.question_dates)
+            outcomes = answers.run_questions(questions, answerer, judge, config.name, progress, _journal(report, config.name), _deadline(args))
             info["description"] = f"{config.describe()}; backend {info.get('backend_used', info['backend'])}; store {config_settings.store_path}"
         runs.append(answers.AnswerRun(config, outcomes, info))
     answers.write_report(report, runs, questions)
     report.data.update({"questions_file": str(args.questions), "corpus": str(args.corpus or ""), "judge": judge is not None})
     for run in runs:
         print(f"{run.config.name}: {answers.fmt_summary(run.summary())}")
+    _finish(report)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
+    """Fit the answer stage's context budget and abstention on half A of the labelled cases; report A and B."""
+    from eval import calibrate
+    from eval.stores import ensure_store
+    from rag.pipeline import AnswerPipeline
+
+    settings = _settings(args)
+    sets = calibrate.question_sets(args)
+    unknown = [name for name, questions, corpus in sets if not questions.exists() or not corpus.exists()]
+    if unknown:
+        raise _usage(f"--sets: no questions or corpus for {', '.join(unknown)}")
+    report = _report("calibrate", "newsrag answer-stage calibration", args, argv)
+    progress = not args.no_progress
+    cases = []
+    for name, questions_path, corpus in sets:
+        questions = _load_questions(questions_path, args.limit)
+        store = ensure_store(settings, corpus, args.store, progress)
+        pipeline = AnswerPipeline(store.settings)
+        needs_rewrite = any(q.history for q in questions)
+        _, llm, _ = pipeline._backend(args.backend) if needs_rewrite else (None, None, None)
+        cases.extend(calibrate.collect(pipeline, questions, name, llm, progress))
+    chosen, per_budget = calibrate.choose_context_config(cases)
+    fit = calibrate.fit_abstention(cases)
+    calibrate.write_report(report, cases, chosen, per_budget, fit)
+    print(calibrate.main_figures(fit, cases, chosen))
+    print(calibrate.settings_toml(chosen, fit))
     _finish(report)
     return 0
 
@@ -257,5 +321,5 @@ def cmd_eval(args: argparse.Namespace) -> int:
     argv = list(getattr(args, "eval_args", []) or [])
     parser = build_parser()
     eval_args = parser.parse_args(argv)
-    handlers = {"retrieval": cmd_retrieval, "answers": cmd_answers, "bench": cmd_bench}
+    handlers = {"retrieval": cmd_retrieval, "answers": cmd_answers, "calibrate": cmd_calibrate, "bench": cmd_bench}
     return handlers[eval_args.kind](eval_args, argv)

@@ -2,7 +2,8 @@
 
 A configuration is written on the command line as one of:
 - `ours` (the settings as given), `baseline` (plain llama-index, see `eval.baseline`);
-- a preset: `vectors` (vector retrieval only), `bm25` (keyword retrieval only);
+- a preset: `vectors` (vector retrieval only), `bm25` (keyword retrieval only), `no-as-of`
+  (questions asked without their date: today's archive, no time window);
 - overrides of settings fields, comma-separated, optionally named before a colon:
   `rrf20:rrf_k=20`, `keyword_weight=1.5,per_document=1`. A bare
   field is looked up in `retrieval`, then `llm`, then `chunk`; others need `section.field`
@@ -41,11 +42,14 @@ class EvalConfig:
     name: str
     baseline: bool = False
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    question_dates: bool = True  # ask dated questions (RealTime QA) as of their date
 
     def describe(self) -> str:
         """Short human description for reports."""
         if self.baseline:
             return "plain llama-index baseline"
+        if not self.question_dates:
+            return "newsrag, questions asked without their date"
         if not self.overrides:
             return "newsrag, settings as given"
         return "newsrag with " + ", ".join(f"{s}.{k}={v}" for s, values in self.overrides.items() for k, v in values.items())
@@ -81,6 +85,8 @@ def parse_config(text: str) -> EvalConfig:
         raise ConfigError("empty configuration")
     if text.lower() in BASELINE_NAMES:
         return EvalConfig("llama-index baseline", baseline=True)
+    if text.lower() in ("no-as-of", "undated"):
+        return EvalConfig("no-as-of", question_dates=False)
     if text.lower() in PRESETS:
         return EvalConfig(text.lower(), overrides={s: dict(v) for s, v in PRESETS[text.lower()].items()})
     name, _, body = text.partition(":") if ":" in text.split("=", 1)[0] else ("", "", text)
@@ -121,7 +127,7 @@ def parse_configs(values: list[str] | None, default: str = "baseline") -> list[E
         return configs
     for text in values or [default]:
         config = parse_config(text)
-        if config.baseline or config.overrides or config.name not in ("ours", "newsrag"):
+        if config.baseline or config.overrides or not config.question_dates or config.name not in ("ours", "newsrag"):
             configs.append(config)
     names: set[str] = set()
     for config in configs:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-QUESTION_TYPES = ("single", "list", "conflict", "followup", "negative", "quiz")
+QUESTION_TYPES = ("single", "list", "conflict", "attribution", "followup", "negative", "quiz")
 # File types of a corpus folder the baseline reads as plain text.
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -48,6 +48,8 @@ class Question:
     answer_texts: list[str] = field(default_factory=list)
     dataset: str = "seed"  # seed | realtimeqa
     question_date: str = ""
+    evidence_text: str = ""  # RealTime QA: the quiz writer's sentence that holds the answer
+    silver_docs: list[str] = field(default_factory=list)  # RealTime QA: other articles that also hold it
 
     @property
     def answerable(self) -> bool:
@@ -129,6 +131,8 @@ def question_from_record(record: dict[str, Any], where: str = "record") -> Quest
             answer_texts=_strings(record.get("answer_text")),
             dataset="realtimeqa",
             question_date=str(record.get("question_date") or ""),
+            evidence_text=str(record.get("evidence_text") or ""),
+            silver_docs=_strings(record.get("silver_answer_doc_ids")),
         )
     if "id" not in record:
         raise DatasetError(f"{where}: missing field 'id' (or 'question_id')")

@@ -40,6 +40,19 @@ def normalise(text: str) -> str:
     return " ".join(text.translate(_APOSTROPHES).lower().split())
 
 
+def answer_key(text: str) -> str:
+    """A text reduced for "does the answer contain it": lower-case, numbers as digits ("four" and
+    "4", "1,000" and "1000"), punctuation and the articles a/an/the dropped (SQuAD's normalisation,
+    plus number words), citation markers removed."""
+    from rag.specifics import NUMBER_WORDS_RUN, number_value
+
+    text = MARKER.sub(" ", text).replace("&", " and ")
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    text = NUMBER_WORDS_RUN.sub(lambda m: number_value(m.group(0)) or m.group(0), text.lower())
+    text = re.sub(r"[^\w\s]", " ", text.translate(_APOSTROPHES).replace("'", ""))
+    return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
+
+
 def strip_quotes(text: str) -> str:
     """The text without any quote marks, lower-cased and whitespace-collapsed."""
     return " ".join(text.translate({ord(q): None for q in QUOTES}).lower().split())
@@ -241,19 +254,21 @@ class AbstentionScore:
 class AnswerTextMatch:
     """RealTime QA: 1 when any accepted answer text appears in the answer.
 
-    Quote marks (straight and curly) are removed from both and the comparison is
-    case-insensitive, so '“Squid Game”' matches 'Netflix renewed Squid Game [1].'
+    Both are reduced by `answer_key` (case, punctuation, articles, digits against number words)
+    and the answer must contain the accepted text: '“Squid Game”' matches 'Netflix renewed Squid
+    Game [1].', 'Europe' matches 'the European Union', '$5' matches 'about five dollars'. A number
+    must stand as a whole number: '5' does not match '15'.
     """
 
     name: str = "answer_text_match"
 
     def compute(self, answer: str, answer_texts: Sequence[str]) -> Score:
         """Score one answer text."""
-        wanted = [strip_quotes(t) for t in answer_texts if strip_quotes(t)]
+        wanted = [t for t in answer_texts if answer_key(t)]
         if not wanted:
             return Score(self.name, None)
-        text = strip_quotes(answer)
-        matched = [t for t in wanted if t in text]
+        text = f" {answer_key(answer)} "
+        matched = [t for t in wanted if (f" {answer_key(t)} " if answer_key(t).replace(" ", "").isdigit() else answer_key(t)) in text]
         return Score(self.name, 1.0 if matched else 0.0, matched)
 
 

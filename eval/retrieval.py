@@ -80,14 +80,17 @@ class RetrievalRun:
     info: dict[str, Any] = field(default_factory=dict)
     store_settings: Any = None  # the settings pointing at this configuration's eval store (newsrag only)
 
-    def summary(self) -> dict[str, Any]:
-        """Means of every metric over the answerable questions, with latency."""
-        scored = [o.scores for o in self.outcomes if o.question.gold_docs]
+    def summary(self, half: str | None = None) -> dict[str, Any]:
+        """Means of every metric over the answerable questions (of one half, if given), with latency."""
+        from eval.calibrate import half_of
+
+        outcomes = [o for o in self.outcomes if half is None or half_of(o.question.id) == half]
+        scored = [o.scores for o in outcomes if o.question.gold_docs]
         means = {name: s.mean for name, s in summarise(scored).items()}
-        latencies = [o.seconds * 1000 for o in self.outcomes]
+        latencies = [o.seconds * 1000 for o in outcomes]
         return {
             **means,
-            "questions": len(self.outcomes),
+            "questions": len(outcomes),
             "scored": len(scored),
             "latency_p50_ms": percentile(latencies, 50),
             "latency_p95_ms": percentile(latencies, 95),
@@ -120,23 +123,17 @@ def run_questions(questions: Sequence[Question], search: Search, top_k: int, des
     return outcomes
 
 
-def date_filters(question: Question, window_days: int | None):
-    """Filters to the `window_days` before the question's date (None without a window or a date).
-
-    A live chat knows today's date; RealTime QA questions carry theirs. Used only when asked
-    for (`--date-window`), as an experiment on the product's date filter, never by default.
-    """
-    if not window_days or not question.question_date:
+def question_as_of(question: Question, use_dates: bool = True):
+    """The as-of date a question is asked on: RealTime QA's `question_date` (the day the quiz
+    was asked, as a live chat knows today's date), else None (no date: today's archive)."""
+    if not use_dates or not question.question_date:
         return None
-    import datetime
+    from rag.timeframe import parse_as_of
 
-    from rag.passage import Filters
-
-    asked = datetime.date.fromisoformat(question.question_date.replace("/", "-")[:10])
-    return Filters(date_from=(asked - datetime.timedelta(days=window_days)).isoformat(), date_to=asked.isoformat())
+    return parse_as_of(question.question_date)
 
 
-def newsrag_search(settings, date_window: int | None = None) -> Search:
+def newsrag_search(settings, use_dates: bool = True) -> Search:
     """Search with newsrag's hybrid retriever: enough passages for k articles, deduplicated."""
     from newsrag.components import open_retriever
 
@@ -144,7 +141,7 @@ def newsrag_search(settings, date_window: int | None = None) -> Search:
     per_document = settings.retrieval.per_document
 
     def search(query: str, k: int, question: Question) -> list[str]:
-        passages = retriever.run(query, top_k=k * per_document, filters=date_filters(question, date_window))
+        passages = retriever.run(query, top_k=k * per_document, as_of=question_as_of(question, use_dates))
         return dedupe_doc_ids(p.doc_id for p in passages)
 
     return search
@@ -158,12 +155,11 @@ def evaluate(
     store_root: Path | None,
     top_k: int = 10,
     progress: bool = True,
-    date_window: int | None = None,
 ) -> list[RetrievalRun]:
     """Every configuration on the same questions, in one run (ours first).
 
-    `date_window` restricts newsrag's configurations (not the baseline) to articles published
-    in the days before each question's date.
+    newsrag's configurations ask each question as of its date when it has one (RealTime QA),
+    except `no-as-of`; the baseline knows no dates.
     """
     from eval.baseline import LlamaIndexBaseline, describe
     from eval.stores import eval_root, ensure_store
@@ -179,13 +175,56 @@ def evaluate(
         else:
             config_settings = config.apply(settings)
             store = ensure_store(config_settings, corpus, store_root, progress)
-            search = newsrag_search(store.settings, date_window)
+            search = newsrag_search(store.settings, config.question_dates)
             outcomes = run_questions(questions, search, top_k, config.name, progress)
-            window = f"; date filter: the {date_window} days before each question's date" if date_window else ""
-            info = {"description": config.describe() + window, "chunks": store.chunks, "store": store.to_json(),
+            dated = "; each question as of its date" if config.question_dates and any(q.question_date for q in questions) else ""
+            info = {"description": config.describe() + dated, "chunks": store.chunks, "store": store.to_json(),
                     "retrieval": store.settings.retrieval.model_dump(), "chunk": store.settings.chunk.model_dump()}
             runs.append(RetrievalRun(config, outcomes, top_k, info, store.settings))
     return runs
+
+
+# ----- fitting the time priors ------------------------------------------------------------------------
+# The grid tried by `--fit-time` (settings in `RetrievalSettings`); the best MRR@10 on half A wins.
+TIME_GRID = {
+    "window_share": (0.0, 0.15, 0.3, 0.5),
+    "window_half_life_days": (3.0, 7.0, 30.0),
+    "recency_share": (0.0, 0.1, 0.2, 0.3),
+    "recency_half_life_days": (30.0, 180.0),
+}
+
+
+def fit_time_priors(questions: Sequence[Question], settings, progress: bool = True) -> tuple[dict[str, float], list[list[Any]]]:
+    """Fit the time priors on half A of the dated questions by MRR@10: window first, then recency.
+
+    Returns the chosen values and a table of every point tried with its half A and half B figures.
+    Two passes rather than the full product of the grid: the window prior only acts on questions
+    with time words and the recency prior only on those without, so they barely interact.
+    """
+    from eval.calibrate import half_of
+
+    dated = [q for q in questions if q.question_date and q.gold_docs]
+    values = {name: getattr(settings.retrieval, name) for name in TIME_GRID}
+    table: list[list[Any]] = []
+
+    def score(candidate: dict[str, float]) -> tuple[float, float]:
+        trial = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=candidate)})
+        outcomes = run_questions(dated, newsrag_search(trial), 10, "fit", progress=False)
+        by_half = {h: [o.scores["mrr@10"].value for o in outcomes if half_of(o.question.id) == h] for h in ("A", "B")}
+        a, b = (sum(v) / len(v) if v else 0.0 for v in (by_half["A"], by_half["B"]))
+        table.append([", ".join(f"{k}={v}" for k, v in candidate.items()), round(a, 4), round(b, 4)])
+        return a, b
+
+    for group in (("window_share", "window_half_life_days"), ("recency_share", "recency_half_life_days")):
+        best = None
+        for first in TIME_GRID[group[0]]:
+            for second in TIME_GRID[group[1]]:
+                candidate = {**values, group[0]: first, group[1]: second}
+                a, _ = score(candidate)
+                if best is None or a > best[0] + 1e-9:
+                    best = (a, first, second)
+        values[group[0]], values[group[1]] = best[1], best[2]
+    return values, table
 
 
 # ----- report ------------------------------------------------------------------------------------
@@ -242,6 +281,13 @@ def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequen
         f"corpus: `{corpus}`; articles ranked: top {ours.top_k}.\n\n"
         + md_table(["configuration", "scored", *metric_names, "chunks", "p50 ms", "p95 ms"], rows)
     )
+    half_rows = []
+    for run in runs:
+        for half in ("A", "B"):
+            h = run.summary(half)
+            half_rows.append([run.config.name, half, h["scored"], *[h.get(m) for m in metric_names]])
+    report.add("### Halves\n\nHalf A is what the time priors were fitted on (`--fit-time`); half B was held back.\n\n"
+               + md_table(["configuration", "half", "scored", *metric_names], half_rows))
     target_lines = []
     for name, target in TARGETS.items():
         value = summaries[ours.config.name].get(name)

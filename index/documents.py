@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from index.instructions import looks_like_instruction
+
 
 @dataclass
 class Document:
@@ -75,4 +77,5 @@ class Chunk:
             "published": self.published,
             "doc_hash": self.doc_hash,
             "doc_chunks": self.doc_chunks,
+            "instructions": int(looks_like_instruction(self.text)),  # text addressed to an AI (index/instructions.py)
         }

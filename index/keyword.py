@@ -51,6 +51,8 @@ class KeywordIndex:
     article_ids: list[str] = field(default_factory=list)
     article_bm25: object | None = None  # bm25s.BM25 over whole articles; None in stores indexed before it existed
     _doc_rows: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _columns: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _chunk_rows: dict[str, int] | None = field(default=None, repr=False)
     _article_positions: dict[str, int] | None = field(default=None, repr=False)
 
     @staticmethod
@@ -159,6 +161,25 @@ class KeywordIndex:
         scores = np.asarray(self.article_bm25.get_scores(terms), dtype=np.float32)
         positions = [self._article_positions.get(doc_id, -1) for doc_id in doc_ids]
         return np.array([scores[i] if i >= 0 else 0.0 for i in positions], dtype=np.float32)
+
+    def column(self, name: str) -> np.ndarray:
+        """One field of every row as an array ("doc_id", "source", or "published_n" as YYYYMMDD, 0 undated),
+        built on first use: filters are then array operations, not a loop over the rows per query."""
+        if self._columns is None:
+            from index.store import published_number
+
+            self._columns = {
+                "doc_id": np.array([r.doc_id for r in self.rows], dtype=object),
+                "source": np.array([r.source for r in self.rows], dtype=object),
+                "published_n": np.array([published_number(r.published) for r in self.rows], dtype=np.int64),
+            }
+        return self._columns[name]
+
+    def row_of_chunk(self, chunk_id: str) -> int | None:
+        """The row number of a chunk (None if the index does not hold it)."""
+        if self._chunk_rows is None:
+            self._chunk_rows = {r.chunk_id: number for number, r in enumerate(self.rows)}
+        return self._chunk_rows.get(chunk_id)
 
     def rows_of(self, doc_id: str) -> np.ndarray:
         """Row numbers of one document's chunks (an index built on first use)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from index.places import place_words
+
 MONTHS = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
     "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
@@ -57,7 +59,6 @@ NON_NAME_WORDS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec
-    ukraine russia iran china america europe washington moscow kyiv london
     view views comments comment advertisement sponsored associated reuters agency service
     """.split()
 )
@@ -163,7 +164,7 @@ def normalise_source(value: object) -> str:
 def looks_like_person_name(line: str) -> bool:
     """Whether a short line is just a person's name ("Andrew Thornebrooke", "Julia Shramko").
 
-    Two to four name tokens, none of them a heading or calendar word: a byline standing alone
+    Two to four name tokens, none of them a heading, calendar or place word: a byline standing alone
     on its line, as scraped pages print it above or below an article.
     """
     tokens = line.strip().split()
@@ -174,7 +175,8 @@ def looks_like_person_name(line: str) -> bool:
     for token in tokens:
         if token in NAME_PARTICLES:
             continue
-        if not NAME_TOKEN.match(token) or token.lower().strip(".") in NON_NAME_WORDS:
+        word = token.lower().strip(".")
+        if not NAME_TOKEN.match(token) or word in NON_NAME_WORDS or word in place_words():
             return False
     return sum(1 for token in tokens if len(token) > 2) >= 2
 

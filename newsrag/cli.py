@@ -49,6 +49,8 @@ def _filter_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="published on or after")
     group.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="published on or before")
     group.add_argument("--doc", action="append", default=[], dest="doc_ids", help="only this document id (repeatable)")
+    group.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
+                       help="ask as of this date (default: today): nothing published later is used; 'this week' means the week before it")
 
 
 def settings_from(args: argparse.Namespace):
@@ -88,7 +90,7 @@ def filters_from(args: argparse.Namespace):
     """The metadata filters given on the command line."""
     from rag.passage import Filters
 
-    for value in (args.date_from, args.date_to):
+    for value in (args.date_from, args.date_to, getattr(args, "as_of", None)):
         if value and not _is_iso_date(value):
             raise UsageError(f"not a date (YYYY-MM-DD): {value}")
     return Filters(sources=args.source, date_from=args.date_from or "", date_to=args.date_to or "", doc_ids=args.doc_ids)
@@ -189,7 +191,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     filters = filters_from(args)
     for record in queries:
         query = _check_text(str(record["query"]), "query")
-        hits = retriever.run(query, top_k=settings.retrieval.top_k, filters=filters)
+        as_of = _as_of(record.get("as_of") or args.as_of)
+        hits = retriever.run(query, top_k=settings.retrieval.top_k, filters=filters, as_of=as_of)
         if args.json:
             _print_json({"id": record.get("id"), "query": query, "hits": [h.to_json() for h in hits]})
         else:
@@ -198,6 +201,16 @@ def cmd_search(args: argparse.Namespace) -> int:
                 print(f"[{rank}] {hit.title or hit.doc_id} ({meta}) score={hit.score:.4f}  {hit.doc_id}")
                 print("    " + " ".join(hit.text.split())[:300])
     return EXIT_OK
+
+
+def _as_of(value: Any):
+    """The as-of date of a query (a flag or a batch line's `as_of`); today when none is given."""
+    from rag.timeframe import parse_as_of
+
+    try:
+        return parse_as_of(value)
+    except ValueError as exc:
+        raise UsageError(f"as_of: {exc}") from None
 
 
 def _check_text(text: str, what: str) -> str:

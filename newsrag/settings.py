@@ -77,6 +77,14 @@ class RetrievalSettings(BaseModel):
     vector_weight: float = Field(1.0, ge=0)
     keyword_weight: float = Field(1.0, ge=0)
     per_document: int = Field(2, ge=1, le=20, description="Most passages taken from one article")
+    # Time priors (rag/retrieve.py `_time_prior`), fitted on half A of RealTime QA dev (68 questions)
+    # with each question's date as its as-of date (`newsrag eval retrieval --fit-time`): MRR@10
+    # 0.804 on half A, 0.785 on held-back half B (0.644 / 0.677 without as-of). README has the table.
+    window_share: float = Field(0.15, ge=0, le=1, description="Weight of 'inside the question's time window' in an article's score")
+    window_half_life_days: float = Field(3.0, gt=0, description="Days outside the window at which that prior halves")
+    recency_share: float = Field(0.2, ge=0, le=1, description="Weight of recency when the question names no time")
+    recency_half_life_days: float = Field(30.0, gt=0, description="Days older than the newest candidate at which recency halves")
+    undated_prior: float = Field(0.5, ge=0, le=1, description="The time prior of an article without a date")
 
 
 class LLMSettings(BaseModel):
@@ -93,6 +101,43 @@ class LLMSettings(BaseModel):
     threads: int = Field(0, ge=0)
     timeout_s: float = Field(120.0, gt=0)
     queue_timeout_s: float = Field(900.0, gt=0, description="`local`: most seconds a question waits while the model answers others")
+
+
+class AbstentionSettings(BaseModel):
+    """The answerability score (rag/answerability.py): logistic weights fitted by `newsrag eval calibrate`."""
+
+    # Fitted on half A (142 cases) of: RealTime QA dev over its store as of each question's date,
+    # the same questions without their gold and silver articles (hard negatives), the seed set and
+    # the written topic set. Held-back half B (150 cases): ROC AUC 0.681, answered when answerable
+    # 0.892, abstained when unanswerable 0.396 (half A: 0.753 / 0.900 / 0.429). Refit after any
+    # change to evidence scoring; README "Answers on unseen questions" has the table.
+    intercept: float = -4.6933
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "best_score": 0.4737,
+            "best_coverage": 1.9939,
+            "top_similarity": 4.2875,
+            "best_entities": -0.3585,
+            "article_coverage": 1.0575,
+            "article_entities": 1.3431,
+            "missing_rarity": -0.7049,
+            "candidate": -0.3204,
+        }
+    )
+    threshold: float = Field(0.5306, ge=0, le=1, description="Answer when the probability reaches this (answers 90% of half A's answerable cases)")
+
+
+class AnswerSettings(BaseModel):
+    """What the model reads and when newsrag answers at all (rag/context.py, rag/answerability.py)."""
+
+    # Fitted by `newsrag eval calibrate` on half A: the answer reaches the prompt for 0.783 of half A's
+    # answerable questions and 0.765 of half B's (the previous 150 words, 5 anchors, no neighbours:
+    # 0.618 / 0.644); 250 words is the cap set by the first-token target.
+    prompt_words: int = Field(250, ge=20, le=2000, description="Most words of evidence in the prompt")
+    prompt_anchors: int = Field(5, ge=1, le=40, description="Most top-scoring sentences the prompt is built around")
+    anchor_share: float = Field(0.3, ge=0, le=1, description="An anchor scores at least this share of the best sentence")
+    neighbours: int = Field(1, ge=0, le=3, description="Sentences either side of an anchor shown with it")
+    abstention: AbstentionSettings = AbstentionSettings()
 
 
 class ServeSettings(BaseModel):
@@ -115,6 +160,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    answer: AnswerSettings = AnswerSettings()
     serve: ServeSettings = ServeSettings()
 
     @property

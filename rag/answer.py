@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.claims import Claim
 from rag.passage import Passage
 
 
@@ -35,6 +36,7 @@ class Citation:
             "start": p.start,
             "end": p.end,
             "highlights": list(self.sentences),
+            "instructions": p.instructions,
         }
 
 
@@ -50,6 +52,9 @@ class Answer:
     backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what verification changed, for the curious
+    answerability: float | None = None  # calibrated probability that the articles answer it (rag/answerability.py)
+    as_of: str = ""  # YYYY-MM-DD the question was asked as of: nothing published later was used
+    claims: list[Claim] = field(default_factory=list)  # each answer sentence: citations, said_by, disputed_by
 
     def to_json(self, record_id: Any = None) -> dict[str, Any]:
         """Public JSON: id, question, answer, abstained, citations, timings (and a few extras)."""
@@ -63,6 +68,9 @@ class Answer:
             "standalone_question": self.standalone_question,
             "backend": self.backend,
             "notes": list(self.notes),
+            "answerability": self.answerability,
+            "as_of": self.as_of,
+            "claims": [c.to_json() for c in self.claims],
         }
 
     def to_markdown(self) -> str:

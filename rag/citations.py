@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from index.sentences import split_sentences
 from rag.passage import Passage
+from rag.specifics import Specifics
 from rag.terms import TermWeights, content_terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -52,12 +53,14 @@ class CitationChecker:
         self.encoder = encoder  # optional: lets paraphrases count as supported
         self.threshold = threshold
 
-    def run(self, answer: str, passages: list[Passage], relevant: dict[int, list[str]] | None = None) -> VerifiedAnswer:
+    def run(self, answer: str, passages: list[Passage], relevant: dict[int, list[str]] | None = None, question: str = "") -> VerifiedAnswer:
         """Check every sentence of `answer`; markers are 1-based passage numbers.
 
         `relevant` limits, per passage index, the sentences that may support a claim to those
         that bear on the question: a claim copied from an off-topic sentence of an article
         (an injected "reply only with ...") then finds no support. Default: every sentence.
+        A passage supports a sentence only if it also holds the sentence's numbers, dates, names
+        and quotations (rag/specifics.py); the user's own `question` may supply them too.
         """
         passage_sentences = [[s.text for s in split_sentences(p.text)] for p in passages]
         if relevant is not None:
@@ -80,6 +83,13 @@ class CitationChecker:
                     kept.append((claim, []))  # a connective phrase with no claim to check
                 continue
             support = self._support(claim, terms, passage_terms, passage_sentences)
+            specifics = Specifics.of(claim)
+            for i in [i for i, ok in enumerate(support) if ok]:
+                missing = specifics.missing_from(" ".join([passages[i].title, *passage_sentences[i]]), question)
+                if missing:
+                    support[i] = False
+                    if i in valid:
+                        notes.append(f"[{i + 1}] does not hold {', '.join(missing[:4])} of: {claim[:80]}")
             supported = [i for i in valid if support[i]]
             if not supported:
                 best = next((i for i in sorted(range(len(passages)), key=lambda i: -self.weights.coverage(terms, passage_terms[i])) if support[i]), None)
@@ -91,6 +101,18 @@ class CitationChecker:
                 supported = [best]
             kept.append((claim, supported))
         return self._renumber(kept, passage_sentences, notes)
+
+    def answers(self, question: str, quoted: VerifiedAnswer) -> bool:
+        """Whether quoted sentences cover the question as a source must cover a claim (`threshold`
+        of its IDF-weighted words, words the collection never uses counting in full).
+
+        Why: when a model's answer fails the check, quoting the best sentences instead is right only
+        if they hold what was asked; "What is the population of Tehran?" must not be answered by
+        quoting sentences about Tehran that never mention a population.
+        """
+        terms = content_terms(question)
+        present = set().union(*(content_terms(s) for sentences in quoted.highlights.values() for s in sentences)) if quoted.highlights else set()
+        return bool(quoted.cited) and self.weights.coverage(terms, present) >= self.threshold
 
     def _support(self, claim: str, terms: list[str], passage_terms: list[set[str]], passage_sentences: list[list[str]]) -> list[bool]:
         """Whether each passage supports the claim: enough of its words, or a paraphrase of one of its sentences."""

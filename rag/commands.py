@@ -40,11 +40,11 @@ def print_sources(answer, out=sys.stdout) -> None:
         print(f"      “{quote[:280]}”", file=out)
 
 
-def _stream_to_terminal(pipeline, question: str, history, filters, out=sys.stdout):
+def _stream_to_terminal(pipeline, question: str, history, filters, out=sys.stdout, as_of=None):
     """Print draft tokens as they come, then the verified answer if checking changed it."""
     draft = ""
     answer = None
-    for event in pipeline.stream(question, history, filters):
+    for event in pipeline.stream(question, history, filters, as_of=as_of):
         if event.kind == "token":
             draft += event.text
             print(event.text, end="", flush=True, file=out)
@@ -69,9 +69,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         pipeline = _pipeline(args)
         try:
             if args.json:
-                print(json.dumps(pipeline.run(args.question, history, filters).to_json(), ensure_ascii=False))
+                print(json.dumps(pipeline.run(args.question, history, filters, as_of=args.as_of).to_json(), ensure_ascii=False))
             else:
-                _stream_to_terminal(pipeline, args.question, history, filters)
+                _stream_to_terminal(pipeline, args.question, history, filters, as_of=args.as_of)
         except AnswerError as exc:
             raise UsageError(str(exc)) from None
         return EXIT_OK
@@ -80,7 +80,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     failed = 0
     for record in records:
         try:
-            data: dict[str, Any] = pipeline.run(str(record["question"]), record.get("history") or [], filters).to_json(record.get("id"))
+            as_of = record.get("as_of") or args.as_of
+            data: dict[str, Any] = pipeline.run(str(record["question"]), record.get("history") or [], filters, as_of=as_of).to_json(record.get("id"))
         except AnswerError as exc:
             failed += 1
             data = {"id": record.get("id"), "question": record["question"], "answer": "", "abstained": True, "citations": [], "timings": {}, "error": str(exc)}
@@ -112,7 +113,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             continue
         print("newsrag> ", end="", flush=True)
         try:
-            answer = _stream_to_terminal(pipeline, question, history, filters)
+            answer = _stream_to_terminal(pipeline, question, history, filters, as_of=args.as_of)
         except AnswerError as exc:
             print(f"\n(can't ask that: {exc})")
             continue

@@ -15,25 +15,25 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.embed import Encoder
+from index.instructions import looks_like_instruction
 from index.sentences import split_sentences
 from rag.passage import Passage
+from rag.specifics import is_vague
 from rag.terms import TermWeights, content_terms, entity_coverage, question_entities
 
 # Weights of the sentence score, chosen by measurement on the seed dev set (see README).
 COVERAGE_WEIGHT = 0.35
 CONTEXT_WEIGHT = 0.10
 SIMILARITY_WEIGHT = 0.55
-# Below this best-sentence score the collection is taken not to answer the question.
-ANSWERABLE_SCORE = 0.50
-# ...unless a sentence naming every name of the question is this close in meaning: a paraphrase
-# ("given" for "provided") defeats word overlap but not the embedding.
-STRONG_SIMILARITY = 0.68
 # Most sentences handed on as evidence (the prompt's size is the first-token latency).
 MAX_EVIDENCE_SENTENCES = 6
 # Sentences embedded at most per question (the best by term coverage): the encoder is the cost.
 MAX_EMBEDDED_SENTENCES = 40
 # Score kept by a sentence that repeats what the conversation already said.
 REPEAT_FACTOR = 0.7
+# Score kept by a sentence that adds nothing to the question but vague words ("many things"):
+# a copy editor's rule, so that a vague sentence never displaces a specific one.
+VAGUE_FACTOR = 0.5
 # A sentence containing this share of the previous answer's terms repeats it.
 REPEATED_SHARE = 0.6
 # A sentence scoring below this share of the best one does not bear on the question.
@@ -54,20 +54,20 @@ class EvidenceSentence:
     similarity: float = 0.0
     entities: float = 1.0  # share of the question's names that the sentence (or its article's title) mentions
     repeats: bool = False  # says again what the conversation already said
+    vague: bool = False  # adds nothing to the question but vague words
 
     @property
     def score(self) -> float:
         """How well this sentence answers the question (0..1)."""
         base = COVERAGE_WEIGHT * self.coverage + CONTEXT_WEIGHT * self.context_coverage + SIMILARITY_WEIGHT * max(self.similarity, 0.0)
-        return base * self.entities * (REPEAT_FACTOR if self.repeats else 1.0)
+        return base * self.entities * (REPEAT_FACTOR if self.repeats else 1.0) * (VAGUE_FACTOR if self.vague else 1.0)
 
 
 @dataclass
 class Evidence:
-    """The ranked evidence for a question and the verdict on whether the articles answer it."""
+    """The ranked evidence for a question (whether it answers the question: rag/answerability.py)."""
 
     sentences: list[EvidenceSentence] = field(default_factory=list)  # best first
-    answerable: bool = False
 
     @property
     def best_score(self) -> float:
@@ -105,17 +105,16 @@ class EvidenceSelector:
 
     >>> selector = EvidenceSelector(encoder, TermWeights.from_keyword_index(store.keyword_index()))  # doctest: +SKIP
     >>> evidence = selector.run("Who is Fazlullah Nozari?", passages)  # doctest: +SKIP
-    >>> evidence.answerable, evidence.sentences[0].text  # doctest: +SKIP
-    (True, 'A senior commander of the Islamic Revolutionary Guard Corps, Fazlullah Nozari, told ...')
+    >>> evidence.sentences[0].text  # doctest: +SKIP
+    'A senior commander of the Islamic Revolutionary Guard Corps, Fazlullah Nozari, told ...'
     """
 
-    def __init__(self, encoder: Encoder, weights: TermWeights, answerable_score: float = ANSWERABLE_SCORE) -> None:
+    def __init__(self, encoder: Encoder, weights: TermWeights) -> None:
         self.encoder = encoder
         self.weights = weights
-        self.answerable_score = answerable_score
 
     def run(self, question: str, passages: list[Passage], focus: str | None = None, said: str = "") -> Evidence:
-        """Every usable sentence of the passages, scored and ranked, with the answerability verdict.
+        """Every usable sentence of the passages, scored and ranked, best first.
 
         `question` is the standalone question; `focus` the user's own words when it was
         condensed from a follow-up (they weigh double, and the names the answer must be about
@@ -133,8 +132,8 @@ class EvidenceSelector:
             title_terms = set(content_terms(passage.title))
             sentence_terms = [set(content_terms(s)) for s in sentences]
             for order, text in enumerate(sentences):
-                if len(text) < MIN_SENTENCE_CHARS or (passage.doc_id, text) in seen:
-                    continue  # overlapping chunks repeat sentences
+                if len(text) < MIN_SENTENCE_CHARS or (passage.doc_id, text) in seen or looks_like_instruction(text):
+                    continue  # overlapping chunks repeat sentences; text addressed to an AI is never evidence
                 seen.add((passage.doc_id, text))
                 terms = sentence_terms[order]
                 context = set(title_terms) | terms
@@ -146,10 +145,11 @@ class EvidenceSelector:
                         passage=p_index,
                         text=text,
                         order=order,
-                        coverage=self.weights.coverage(wanted, terms, emphasis),
-                        context_coverage=self.weights.coverage(wanted, context, emphasis),
+                        coverage=self.weights.coverage(wanted, terms, emphasis, skip_unknown=True),
+                        context_coverage=self.weights.coverage(wanted, context, emphasis, skip_unknown=True),
                         entities=entity_coverage(entities, terms | title_terms),
                         repeats=bool(said_terms) and len(terms & said_terms) >= REPEATED_SHARE * len(said_terms),
+                        vague=is_vague(focus, text),
                     )
                 )
         if not scored or not wanted:
@@ -159,10 +159,7 @@ class EvidenceSelector:
         for sentence, similarity in zip(embedded, self._similarities(question, [s.text for s in embedded])):
             sentence.similarity = float(similarity)
         embedded.sort(key=lambda s: s.score, reverse=True)
-        answerable = embedded[0].score >= self.answerable_score or any(
-            s.similarity >= STRONG_SIMILARITY and s.entities == 1.0 for s in embedded
-        )
-        return Evidence(sentences=embedded, answerable=answerable)
+        return Evidence(sentences=embedded)
 
     def _similarities(self, question: str, sentences: list[str]) -> np.ndarray:
         vectors = self.encoder.encode([question, *sentences], batch_size=64)

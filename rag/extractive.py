@@ -7,20 +7,14 @@ claim, the denial is quoted too, so the reader sees who claims what.
 
 from __future__ import annotations
 
-import re
 
 from rag.citations import attach_markers
+from rag.claims import DISPUTE
 from rag.evidence import Evidence, EvidenceSentence
 
 # Sentences quoted at most, and how close to the best one a sentence must score to be quoted.
 MAX_SENTENCES = 3
 RELATIVE_SCORE = 0.75
-# A sentence that disputes a claim: quoted alongside the claim when it is on the same topic.
-DISPUTE = re.compile(
-    r"\b(den(?:y|ies|ied|ial)|(?:has|have|had|did) not (?:yet )?(?:officially )?confirm\w*|not confirmed|unconfirmed|"
-    r"reject\w*|dismiss\w*|refut\w*|psychological warfare|no evidence)\b",
-    re.I,
-)
 DISPUTE_RELATIVE_SCORE = 0.5
 
 

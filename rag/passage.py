@@ -21,6 +21,7 @@ class Passage:
     start: int = 0
     end: int = 0
     score: float = 0.0
+    instructions: bool = False  # the chunk holds text addressed to an AI (flagged at ingest; never evidence)
 
     @classmethod
     def from_stored(cls, chunk_id: str, text: str, metadata: dict[str, Any], score: float) -> "Passage":
@@ -37,6 +38,7 @@ class Passage:
             start=int(metadata.get("start", 0)),
             end=int(metadata.get("end", 0)),
             score=score,
+            instructions=bool(metadata.get("instructions", 0)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -48,12 +50,13 @@ class Passage:
 
 @dataclass
 class Filters:
-    """Metadata filters applied by both retrievers: outlets, a date range, document ids."""
+    """Metadata filters applied by both retrievers: outlets, a date range, document ids to keep or leave out."""
 
     sources: list[str] = field(default_factory=list)
     date_from: str = ""  # YYYY-MM-DD, inclusive
     date_to: str = ""
     doc_ids: list[str] = field(default_factory=list)
+    exclude_doc_ids: list[str] = field(default_factory=list)  # never these articles (eval: a store without the answer)
 
     def __bool__(self) -> bool:
-        return bool(self.sources or self.date_from or self.date_to or self.doc_ids)
+        return bool(self.sources or self.date_from or self.date_to or self.doc_ids or self.exclude_doc_ids)

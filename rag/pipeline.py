@@ -8,6 +8,7 @@ differ from the streamed draft (citations repaired, unsupported sentences remove
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -16,22 +17,20 @@ from typing import Iterator, Sequence
 
 from newsrag.settings import Settings
 from rag.answer import Answer, Citation
+from rag.answerability import AnswerabilityModel, Verdict
 from rag.citations import CitationChecker, VerifiedAnswer
+from rag.claims import build_claims, with_disputes
 from rag.condense import condense_by_rule, condense_with_llm
-from rag.evidence import Evidence, EvidenceSelector, EvidenceSentence
+from rag.context import ContextBlock, choose_context
+from rag.evidence import Evidence, EvidenceSelector
 from rag.extractive import compose
 from rag.passage import Filters, Passage
+from rag.specifics import adds_to_question
+from rag.timeframe import parse_as_of
 from rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
 from rag.terms import TermWeights
 
 MAX_QUESTION_CHARS = 2000
-# What the model reads. On two cores llama.cpp reads a prompt at 35-150 tokens/s, so every word
-# of evidence is time to the first token: the prompt holds at most PROMPT_SENTENCES sentences,
-# only those scoring at least PROMPT_SHARE of the best one, within PROMPT_WORDS words (the best
-# sentence always). Chosen by measurement on the seed dev set (README, "Answers").
-PROMPT_SENTENCES = 5
-PROMPT_SHARE = 0.5
-PROMPT_WORDS = 150
 # Phrases by which a model says it cannot answer.
 MODEL_ABSTAINS = re.compile(r"\b(don't|do not|does not|doesn't) (say|mention|contain|provide)|not (mentioned|stated|in the (sources|articles))|no information", re.I)
 
@@ -83,33 +82,54 @@ class AnswerPipeline:
         self._llms: dict[str, object] = {}
         self._llm_lock = threading.Lock()
         self._weights: tuple[int, TermWeights] | None = None
+        self.answerability = AnswerabilityModel(settings.answer.abstention)
 
     # ----- public -------------------------------------------------------------------------------
     def run(
-        self, question: str, history: Sequence[Sequence[str]] = (), filters: Filters | None = None, top_k: int | None = None, backend: str | None = None
+        self,
+        question: str,
+        history: Sequence[Sequence[str]] = (),
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        backend: str | None = None,
+        as_of: str | dt.date | None = None,
     ) -> Answer:
-        """Answer one question (with earlier turns for follow-ups)."""
-        for event in self.stream(question, history, filters, top_k, backend):
+        """Answer one question (with earlier turns for follow-ups) as of a date (default: today)."""
+        for event in self.stream(question, history, filters, top_k, backend, as_of):
             if event.kind == "answer":
                 return event.answer
         raise AssertionError("the pipeline ended without an answer")  # stream() always ends with one
 
     def stream(
-        self, question: str, history: Sequence[Sequence[str]] = (), filters: Filters | None = None, top_k: int | None = None, backend: str | None = None
+        self,
+        question: str,
+        history: Sequence[Sequence[str]] = (),
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        backend: str | None = None,
+        as_of: str | dt.date | None = None,
     ) -> Iterator[StreamEvent]:
-        """Answer one question, yielding draft tokens as they come and the verified answer last."""
+        """Answer one question, yielding draft tokens as they come and the verified answer last.
+
+        `as_of` (default: today) is the date the question is asked on: nothing published after it
+        is used, and "this week" or "in June" mean the week or the June before it.
+        """
         question = check_question(question)
+        try:
+            as_of = parse_as_of(as_of)
+        except ValueError as exc:
+            raise AnswerError(f"as_of: {exc}") from None
         history = [tuple(turn[:2]) for turn in history if len(turn) >= 2]
         backend, llm, notes = self._backend(backend)
         began = time.perf_counter()
         standalone = condense_with_llm(question, history, llm) if llm is not None else condense_by_rule(question, history)
         yield StreamEvent("status", "searching the articles")
-        passages = self.retriever.run(standalone, top_k=top_k or self.settings.retrieval.top_k, filters=filters)
-        evidence = self._select_evidence(question, standalone, history, passages)
+        passages, evidence, verdict = self.gather(question, standalone, history, filters, top_k, as_of)
         timings = {"retrieve_s": time.perf_counter() - began}
-        answer = Answer(question=question, answer="", abstained=False, standalone_question=standalone, backend=backend, notes=notes)
+        answer = Answer(question=question, answer="", abstained=False, standalone_question=standalone, backend=backend, notes=notes, as_of=as_of.isoformat())
+        answer.answerability = round(verdict.probability, 4)
         generate_began = time.perf_counter()
-        if not evidence.answerable:
+        if not verdict.answerable:
             yield StreamEvent("token", ABSTAIN_ANSWER)
             answer.answer, answer.abstained = ABSTAIN_ANSWER, True
         else:
@@ -119,6 +139,30 @@ class AnswerPipeline:
         timings["total_s"] = time.perf_counter() - began
         answer.timings = timings
         yield StreamEvent("answer", answer=answer)
+
+    def gather(
+        self,
+        question: str,
+        standalone: str,
+        history: Sequence[Sequence[str]] = (),
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        as_of: dt.date | None = None,
+    ) -> tuple[list[Passage], Evidence, Verdict]:
+        """Retrieve for the standalone question, score its evidence and decide whether to answer.
+
+        Public so that evaluation measures exactly what answering uses (`newsrag eval calibrate`).
+        """
+        passages = self.retriever.run(standalone, top_k=top_k or self.settings.retrieval.top_k, filters=filters, as_of=as_of)
+        evidence = self._select_evidence(question, standalone, history, passages)
+        judged = _judged_question(question, standalone, history)
+        verdict = self.answerability.run(judged, evidence, passages, self._term_weights())
+        return passages, evidence, verdict
+
+    def context(self, evidence: Evidence, passages: list[Passage]) -> list[ContextBlock]:
+        """The evidence the model reads (rag/context.py), under this pipeline's settings."""
+        a = self.settings.answer
+        return choose_context(evidence, passages, a.prompt_words, a.prompt_anchors, a.anchor_share, a.neighbours)
 
     def warm_up(self) -> None:
         """Load the encoder, keyword index and default model now, so the first question is not slowed by loading."""
@@ -133,12 +177,17 @@ class AnswerPipeline:
     def _generate(self, question, passages, evidence, llm, notes, timings, began) -> Iterator[StreamEvent]:
         checker = CitationChecker(self._term_weights(), self.encoder)
         relevant = evidence.relevant()
+        disputed = [(s.passage, s.text) for s in evidence.top() if s.score >= self.settings.answer.anchor_share * evidence.best_score]
         if llm is None:  # checked before it is shown: the reader sees the final numbering
-            verified = checker.run(compose(evidence), passages, relevant)
+            verified = checker.run(with_disputes(compose(evidence), disputed, question), passages, relevant, question)
             yield StreamEvent("token", verified.text)
             timings.setdefault("first_token_s", time.perf_counter() - began)
             return verified
-        shown, prompt = self._prompt(question, passages, evidence)
+        blocks = self.context(evidence, passages)
+        for block in blocks:  # what the model read may support what it wrote
+            shown = relevant.setdefault(block.passage, [])
+            shown.extend(t for t in block.sentences.values() if t not in shown)
+        shown, prompt = self._prompt(question, passages, blocks)
         draft = ""
         from llama_index.core.llms import ChatMessage
 
@@ -149,11 +198,15 @@ class AnswerPipeline:
                 timings.setdefault("first_token_s", time.perf_counter() - began)
                 draft += delta
                 yield StreamEvent("token", delta)
-        verified = checker.run(_to_passage_numbers(draft, shown), passages, relevant)
+        verified = checker.run(with_disputes(_to_passage_numbers(draft, shown), disputed, question), passages, relevant, question)
         notes.extend(verified.notes)
-        if not verified.cited or MODEL_ABSTAINS.search(draft):
-            notes.append("the model's answer was not supported by the passages; quoting them instead")
-            verified = checker.run(compose(evidence), passages, relevant)
+        if not verified.cited or MODEL_ABSTAINS.search(draft) or not adds_to_question(question, verified.text):
+            quoted = checker.run(with_disputes(compose(evidence), disputed, question), passages, relevant, question)
+            if checker.answers(question, quoted):
+                notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
+                return quoted
+            notes.append("the model's answer was not supported by the passages, and no passage covers the question")
+            return VerifiedAnswer(text="")
         return verified
 
     def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage]) -> Evidence:
@@ -164,22 +217,19 @@ class AnswerPipeline:
         previous_question, previous_answer = history[-1]
         return self._selector().run(f"{question} {previous_question}", passages, focus=question, said=previous_answer)
 
-    def _prompt(self, question: str, passages: list[Passage], evidence: Evidence) -> tuple[list[int], str]:
-        """Sources block of the best evidence sentences, grouped by passage, the best passage first.
+    def _prompt(self, question: str, passages: list[Passage], blocks: list[ContextBlock]) -> tuple[list[int], str]:
+        """Sources block of the chosen context, the passage of the best sentence first.
 
         Best first because small models lean on source [1]: it should be the one that answers.
         """
-        chosen = prompt_sentences(evidence)
-        shown = list(dict.fromkeys(s.passage for s in chosen))  # `chosen` is best first
         lines = []
-        for number, index in enumerate(shown, 1):
-            sentences = sorted((s for s in chosen if s.passage == index), key=lambda s: s.order)
-            passage = passages[index]
+        for number, block in enumerate(blocks, 1):
+            passage = passages[block.passage]
             # outlet and date only: a small model copies a headline into its answer as if it were a finding
             meta = "; ".join(x for x in (passage.source, passage.published) if x) or "article"
-            text = " ".join(s.text for s in sentences).replace("[", "(").replace("]", ")")  # no fake markers from articles
+            text = block.text.replace("[", "(").replace("]", ")")  # no fake markers from articles
             lines.append(SOURCE_LINE.format(n=number, meta=meta, text=text))
-        return shown, USER_PROMPT.format(sources="\n".join(lines), question=question)
+        return [b.passage for b in blocks], USER_PROMPT.format(sources="\n".join(lines), question=question)
 
     def _fill(self, answer: Answer, verified: VerifiedAnswer, passages: list[Passage]) -> None:
         if not verified.cited:
@@ -190,6 +240,7 @@ class AnswerPipeline:
             Citation(n=n, passage=passages[index], sentences=verified.highlights.get(index, []))
             for n, index in enumerate(verified.cited, 1)
         ]
+        answer.claims = build_claims(answer.answer, {c.n: c.sentences for c in answer.citations})
 
     def _backend(self, requested: str | None):
         """The backend to use and its LLM (None for extractive); falls back to extractive when the model is missing."""
@@ -222,22 +273,14 @@ class AnswerPipeline:
         return EvidenceSelector(self.encoder, self._term_weights())
 
 
-def prompt_sentences(evidence: Evidence) -> list[EvidenceSentence]:
-    """The evidence the model reads: the best sentences that bear on the question, within the word budget.
-
-    Why a budget and a relevance floor rather than a fixed count: most questions are answered
-    by one or two sentences, and filler sentences only delay the first token (and tempt a
-    small model off the point).
-    """
-    chosen: list[EvidenceSentence] = []
-    words = 0
-    for sentence in evidence.top(PROMPT_SENTENCES):
-        length = len(sentence.text.split())
-        if chosen and (sentence.score < PROMPT_SHARE * evidence.best_score or words + length > PROMPT_WORDS):
-            continue
-        chosen.append(sentence)
-        words += length
-    return chosen
+def _judged_question(question: str, standalone: str, history: Sequence[Sequence[str]]) -> str:
+    """The question whose answerability is judged: the model's standalone rewrite of a follow-up;
+    without a model, the user's question with their previous question (never an earlier answer)."""
+    if standalone == question or not history:
+        return question
+    if not standalone.startswith(question + " ("):  # a rewrite, not the rule's question-plus-last-turn string
+        return standalone
+    return f"{question} {history[-1][0]}"
 
 
 def _to_passage_numbers(draft: str, shown: list[int]) -> str:

@@ -17,6 +17,9 @@ Two fusions (`retrieval.fusion`):
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +31,15 @@ from index.keyword import KeywordIndex
 from index.store import ChunkStore, published_number
 from newsrag.settings import RetrievalSettings
 from rag.passage import Filters, Passage
+from rag.timeframe import Timeframe, resolve
 
 
 def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
-    """The Chroma `where` clause for these filters (None when unfiltered)."""
+    """The Chroma `where` clause for the outlet and article filters (None when there are none).
+
+    Dates are not sent to Chroma: a range filter there costs ~170 ms a query at 48k chunks, so
+    vector hits are filtered by date afterwards from the keyword index's columns (`keyword_mask`).
+    """
     if not filters:
         return None
     clauses: list[dict[str, Any]] = []
@@ -39,31 +47,31 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"source": {"$in": list(filters.sources)}})
     if filters.doc_ids:
         clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
-    if filters.date_from:
-        clauses.append({"published_n": {"$gte": published_number(filters.date_from)}})
-    if filters.date_to:
-        clauses.append({"published_n": {"$lte": published_number(filters.date_to)}})
+    if filters.exclude_doc_ids:
+        clauses.append({"doc_id": {"$nin": list(filters.exclude_doc_ids)}})
+    if not clauses:
+        return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def keyword_mask(rows, filters: Filters | None) -> np.ndarray | None:
-    """Boolean mask over keyword-index rows for these filters (None when unfiltered)."""
+def keyword_mask(index: KeywordIndex, filters: Filters | None) -> np.ndarray | None:
+    """Boolean mask over keyword-index rows for these filters (None when unfiltered).
+
+    An undated article passes an upper date bound (it may be old or new) but not a lower one.
+    """
     if not filters:
         return None
-    sources = set(filters.sources)
-    doc_ids = set(filters.doc_ids)
-    low = published_number(filters.date_from) if filters.date_from else None
-    high = published_number(filters.date_to) if filters.date_to else None
-    mask = np.ones(len(rows), dtype=bool)
-    for i, row in enumerate(rows):
-        if sources and row.source not in sources:
-            mask[i] = False
-        elif doc_ids and row.doc_id not in doc_ids:
-            mask[i] = False
-        elif low is not None or high is not None:
-            day = published_number(row.published)
-            if (low is not None and day < low) or (high is not None and day > high):
-                mask[i] = False
+    mask = np.ones(len(index.rows), dtype=bool)
+    if filters.sources:
+        mask &= np.isin(index.column("source"), list(filters.sources))
+    if filters.doc_ids:
+        mask &= np.isin(index.column("doc_id"), list(filters.doc_ids))
+    if filters.exclude_doc_ids:
+        mask &= ~np.isin(index.column("doc_id"), list(filters.exclude_doc_ids))
+    if filters.date_from:
+        mask &= index.column("published_n") >= published_number(filters.date_from)
+    if filters.date_to:
+        mask &= index.column("published_n") <= published_number(filters.date_to)
     return mask
 
 
@@ -91,18 +99,33 @@ class HybridRetriever:
         self.encoder = encoder
         self.settings = settings
 
-    def run(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
-        """The `top_k` best passages, best first, at most `per_document` from one article."""
+    def run(self, query: str, top_k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None) -> list[Passage]:
+        """The `top_k` best passages, best first, at most `per_document` from one article.
+
+        With `as_of`, articles published after it are left out, and the question's time words
+        (rag/timeframe.py) bring the articles of their window in as extra candidates and favour
+        them; without time words recent coverage is favoured over old (`recency_share`).
+        """
         top_k = top_k or self.settings.top_k
+        frame = resolve(query, as_of) if as_of is not None else None
+        if frame is not None:
+            filters = _until(filters, frame.as_of)
         vector = self.encoder.encode([query])[0] if self.settings.vector_weight > 0 else None
         index = self.store.keyword_index() if self.settings.keyword_weight > 0 else None
-        allowed = keyword_mask(index.rows, filters) if index is not None else None  # one pass over the rows per query
-        ranked = self._candidates(query, vector, filters, index, allowed)
+        allowed = keyword_mask(index, filters) if index is not None else None  # array operations, once per query
+        vector_hits = self._vector_hits(vector, filters)
+        ranked = self._candidates(query, vector_hits, index, allowed)
+        if frame is not None and frame.window and index is not None:  # the window's own best candidates, however old the rest
+            windowed = keyword_mask(index, dataclasses.replace(filters, date_from=frame.start.isoformat(), date_to=frame.end.isoformat()))
+            for chunk_id, item in self._candidates(query, vector_hits, index, windowed).items():
+                ranked.setdefault(chunk_id, item)
         if self.settings.fusion == "scores" and vector is not None and index is not None:
             doc_scores, chunk_scores = self._fuse_scores(query, vector, ranked, index, allowed)
         else:
             doc_scores = self._fuse_documents(ranked)
             chunk_scores = {cid: (item.doc_id, self._chunk_score(item)) for cid, item in ranked.items()}
+        if frame is not None and doc_scores and index is not None:
+            doc_scores = self._time_prior(doc_scores, frame, index)
         chosen: list[tuple[str, float]] = []
         by_doc: dict[str, list[tuple[float, str]]] = defaultdict(list)
         for chunk_id, (doc_id, score) in chunk_scores.items():
@@ -120,13 +143,27 @@ class HybridRetriever:
             if cid in stored
         ]
 
-    def _candidates(
-        self, query: str, vector: np.ndarray | None, filters: Filters | None, index: KeywordIndex | None, allowed: np.ndarray | None
-    ) -> dict[str, _Ranked]:
+    def _vector_hits(self, vector: np.ndarray | None, filters: Filters | None) -> list:
+        """Nearest chunks from Chroma (outlet and article filters applied there; dates later, by mask).
+
+        Twice the candidates are asked for when a date bound will remove some of them.
+        """
+        if vector is None:
+            return []
+        dated = bool(filters and (filters.date_from or filters.date_to))
+        return self.store.vector_search(vector, self.settings.vector_candidates * (2 if dated else 1), chroma_where(filters))
+
+    def _candidates(self, query: str, vector_hits: list, index: KeywordIndex | None, allowed: np.ndarray | None) -> dict[str, _Ranked]:
         ranked: dict[str, _Ranked] = {}
-        if vector is not None:
-            for rank, hit in enumerate(self.store.vector_search(vector, self.settings.vector_candidates, chroma_where(filters))):
-                ranked.setdefault(hit.chunk_id, _Ranked(hit.chunk_id, hit.doc_id)).vector_rank = rank
+        rank = 0
+        for hit in vector_hits:
+            row = index.row_of_chunk(hit.chunk_id) if index is not None and allowed is not None else None
+            if row is not None and not allowed[row]:
+                continue
+            ranked.setdefault(hit.chunk_id, _Ranked(hit.chunk_id, hit.doc_id)).vector_rank = rank
+            rank += 1
+            if rank >= self.settings.vector_candidates:
+                break
         if index is not None:
             for rank, hit in enumerate(index.search(query, self.settings.keyword_candidates, allowed)):
                 ranked.setdefault(hit.chunk_id, _Ranked(hit.chunk_id, hit.doc_id)).keyword_rank = rank
@@ -178,6 +215,37 @@ class HybridRetriever:
             doc_scores = {doc: (1 - article_share) * score + article_share * float(value) / best for (doc, score), value in zip(doc_scores.items(), whole)}
         return doc_scores, chunk_scores
 
+    def _time_prior(self, doc_scores: dict[str, float], frame: Timeframe, index: KeywordIndex) -> dict[str, float]:
+        """Article scores mixed with a prior over publication dates (scores first scaled to 0..1).
+
+        In a window: 1 inside it, decaying with the days outside (`window_half_life_days`), mixed in
+        with `window_share`. Without one: the newest candidate gets 1 and older ones decay with
+        their distance from it (`recency_half_life_days`), mixed in with `recency_share` (doubled
+        for "latest", "recently"). Undated articles get `undated_prior`.
+        """
+        s = self.settings
+        published = {doc: _published_date(index, doc) for doc in doc_scores}
+        top = max(doc_scores.values()) or 1.0
+        if frame.window:
+            share, half_life = s.window_share, s.window_half_life_days
+
+            def distance(day: dt.date) -> float:
+                return 0.0 if frame.start <= day <= frame.end else float(min(abs((day - frame.start).days), abs((day - frame.end).days)))
+        else:
+            share, half_life = min(1.0, s.recency_share * (2 if frame.recent else 1)), s.recency_half_life_days
+            newest = max((d for d in published.values() if d is not None), default=None)
+
+            def distance(day: dt.date) -> float:
+                return float((newest - day).days) if newest else 0.0
+        if share <= 0:
+            return doc_scores
+        mixed = {}
+        for doc, score in doc_scores.items():
+            day = published[doc]
+            prior = s.undated_prior if day is None else math.exp(-math.log(2) * distance(day) / half_life)
+            mixed[doc] = (1 - share) * score / top + share * prior
+        return mixed
+
     def _fuse_documents(self, ranked: dict[str, _Ranked]) -> dict[str, float]:
         """Reciprocal rank fusion of the two article rankings (each article at its best chunk's rank)."""
         vector_docs = _document_ranks(ranked.values(), "vector_rank")
@@ -188,6 +256,24 @@ class HybridRetriever:
                 keyword_docs.get(doc_id), self.settings.keyword_weight
             )
         return scores
+
+
+def _until(filters: Filters | None, as_of: dt.date) -> Filters:
+    """`filters` with nothing published after `as_of` (undated articles stay)."""
+    filters = filters or Filters()
+    end = min(filters.date_to, as_of.isoformat()) if filters.date_to else as_of.isoformat()
+    return dataclasses.replace(filters, date_to=end)
+
+
+def _published_date(index: KeywordIndex, doc_id: str) -> dt.date | None:
+    """An article's publication date from the keyword index's rows (None when undated)."""
+    rows = index.rows_of(doc_id)
+    if len(rows) == 0:
+        return None
+    try:
+        return dt.date.fromisoformat(index.rows[int(rows[0])].published[:10])
+    except ValueError:
+        return None
 
 
 def _document_ranks(items, attribute: str) -> dict[str, int]:

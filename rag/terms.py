@@ -70,14 +70,20 @@ class TermWeights:
         n = self.document_frequency.get(term, 0)
         return math.log(1.0 + (self.documents - n + 0.5) / (n + 0.5))
 
-    def coverage(self, wanted: list[str], present: set[str], emphasis: set[str] = frozenset()) -> float:
+    def coverage(self, wanted: list[str], present: set[str], emphasis: set[str] = frozenset(), skip_unknown: bool = False) -> float:
         """IDF-weighted share of the `wanted` terms found among `present` terms (0..1).
 
         Terms in `emphasis` count double (a follow-up's own words matter more than the
         conversation's). A term also counts as present when one stem extends the other
-        ("iranian" and "iran").
+        ("iranian" and "iran"). With `skip_unknown`, terms the collection never uses are left
+        out: no sentence can hold them, so they tell nothing about which sentence answers, and
+        with the highest weight they would drown the words that do ("given" in "What has Iran
+        given Russia?" over articles that say "provided"). A question's missing *names* are
+        judged by answerability instead (rag/answerability.py). Claims are checked without it.
         """
         unique = set(wanted)
+        if skip_unknown and self.document_frequency:
+            unique = {t for t in unique if self.document_frequency.get(t, 0) > 0} or unique
         weights = {t: self.weight(t) * (2.0 if t in emphasis else 1.0) for t in unique}
         total = sum(weights.values())
         if total == 0:

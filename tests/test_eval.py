@@ -146,18 +146,21 @@ def test_faithfulness_judge_with_a_scripted_llm():
     assert FaithfulnessJudge(llm).compute("q", "x", citations, abstained=True).value is None
 
 
-def test_date_window_filters_the_days_before_the_question():
+def test_a_dated_question_is_asked_as_of_its_date_unless_the_config_says_otherwise():
+    import datetime as dt
+
+    from eval.configs import parse_configs
     from eval.datasets import Question
-    from eval.retrieval import date_filters
+    from eval.retrieval import question_as_of
 
     question = Question(id="q", question="?", question_date="2022/06/16")
-    filters = date_filters(question, 7)
-    assert (filters.date_from, filters.date_to) == ("2022-06-09", "2022-06-16")
-    assert date_filters(question, None) is None
-    assert date_filters(Question(id="s", question="?"), 7) is None  # no date: no filter
+    assert question_as_of(question) == dt.date(2022, 6, 16)
+    assert question_as_of(question, use_dates=False) is None
+    assert question_as_of(Question(id="s", question="?")) is None  # no date: today's archive
+    configs = parse_configs(["no-as-of"])
+    assert [c.question_dates for c in configs] == [True, False]
 
 
-# ----- configurations ------------------------------------------------------------------------------
 def test_compare_configurations_parse_and_validate():
     from eval.configs import ConfigError, parse_configs
 

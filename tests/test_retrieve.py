@@ -36,7 +36,7 @@ def test_score_fusion_scores_every_candidate_by_both_retrievers(seed_store_path,
     hybrid = retriever(seed_store_path, encoder, fusion="scores", vector_candidates=1, keyword_candidates=50)
     vector = encoder.encode([PANTSIR])[0]
     index = hybrid.store.keyword_index()
-    ranked = hybrid._candidates(PANTSIR, vector, None, index, None)
+    ranked = hybrid._candidates(PANTSIR, hybrid._vector_hits(vector, None), index, None)
     doc_scores, chunk_scores = hybrid._fuse_scores(PANTSIR, vector, ranked, index, None)
     vector_only_docs = {item.doc_id for item in ranked.values() if item.vector_rank is not None}
     assert len(vector_only_docs) == 1 and len(doc_scores) > 1  # the others came from BM25 alone
@@ -102,3 +102,37 @@ def test_store_indexed_before_article_bm25_is_reindexed_once(seed_store_path, tm
     index = open_store(make_settings(copy)).keyword_index()
     assert index.article_bm25 is not None and len(index.article_ids) == 5
     assert (store.keyword_dir / ARTICLES_DIR).is_dir()
+
+
+def _dated_store(tmp_path, encoder):
+    """Three versions of one recurring story, published months apart, and one undated article."""
+    import json
+
+    from index.ingest import Ingestor
+    from newsrag.components import open_store
+
+    stories = [
+        ("pm-jan", "2022-01-14", "Prime minister of Ruritania resigns", "The prime minister of Ruritania, Anna Berg, resigned on Friday after a vote."),
+        ("pm-jun", "2022-06-10", "Prime minister of Ruritania resigns", "The prime minister of Ruritania, Carl Dahl, resigned on Friday after a vote."),
+        ("pm-sep", "2022-09-02", "Prime minister of Ruritania resigns", "The prime minister of Ruritania, Eva Falk, resigned on Friday after a vote."),
+        ("pm-undated", "", "Ruritania politics explained", "Ruritania's prime minister is chosen by parliament after a vote."),
+    ]
+    corpus = tmp_path / "stories.jsonl"
+    corpus.write_text("\n".join(json.dumps({"doc_id": d, "publish_date": p, "title": t, "text": x}) for d, p, t, x in stories), encoding="utf-8")
+    settings = make_settings(tmp_path / "store")
+    Ingestor(settings, open_store(settings), encoder, progress=False).run([corpus])
+    return retriever(tmp_path / "store", encoder)
+
+
+def test_as_of_hides_later_articles_and_this_week_means_the_week_before_it(tmp_path, encoder):
+    import datetime as dt
+
+    hybrid = _dated_store(tmp_path, encoder)
+    question = "Which prime minister of Ruritania resigned this week?"
+    june = [h.doc_id for h in hybrid.run(question, top_k=8, as_of=dt.date(2022, 6, 12))]
+    assert june[0] == "pm-jun" and "pm-sep" not in june  # published after the as-of date: not in the archive yet
+    assert "pm-undated" in june  # undated articles are kept, ranked as undated
+    february = [h.doc_id for h in hybrid.run(question, top_k=8, as_of=dt.date(2022, 2, 1))]
+    assert february[0] == "pm-jan" and not {"pm-jun", "pm-sep"} & set(february)
+    latest = [h.doc_id for h in hybrid.run("Who resigned as prime minister of Ruritania?", top_k=8, as_of=dt.date(2022, 12, 1))]
+    assert latest[0] == "pm-sep"  # no time words: the most recent coverage of the story first

@@ -54,6 +54,16 @@ def test_chat_endpoint_returns_the_answer_json(app, client):
     assert not data["abstained"] and "[1]" in data["answer"]
     assert [c["doc_id"] for c in data["citations"]] == [c["doc_id"] for c in expected["citations"]]
     assert set(data["citations"][0]) == set(expected["citations"][0])
+    assert {"claims", "as_of", "answerability"} <= set(data) and data["as_of"] == expected["as_of"]
+
+
+@needs_shared
+def test_chat_endpoint_needs_only_the_question_and_takes_an_as_of_date(client):
+    first = client.predict(QUESTION, api_name="/chat")  # no history: a first question needs nothing else
+    assert not first["abstained"] and first["citations"]
+    long_ago = client.predict(QUESTION, [], "2001-01-01", api_name="/chat")  # before every dated seed article
+    assert long_ago["as_of"] == "2001-01-01"
+    assert all(c["published"] == "" for c in long_ago["citations"])  # only undated articles are left to cite
 
 
 @needs_shared

@@ -109,8 +109,9 @@ class Actions:
         filters: Filters,
         backend: str | None = None,
         top_k: int | None = None,
+        as_of: str | None = None,
     ) -> Iterator[ChatUpdate]:
-        """Answer `question` in the conversation `turns`, streaming the draft, then the verified answer."""
+        """Answer `question` in the conversation `turns` (as of a date, default today), streaming the draft, then the verified answer."""
         from rag.pipeline import AnswerError
 
         question = (question or "").strip()
@@ -125,7 +126,7 @@ class Actions:
         history = [[t.question, t.answer] for t in turns]
         draft, status = "", ""
         try:
-            for event in self.pipeline.stream(question, history=history, filters=filters, top_k=top_k, backend=backend):
+            for event in self.pipeline.stream(question, history=history, filters=filters, top_k=top_k, backend=backend, as_of=as_of):
                 if event.kind == "status":
                     status = STATUS_LABELS.get(event.text, event.text.capitalize())
                     chat[-1] = {"role": "assistant", "content": render.streaming_html(draft, status)}
@@ -152,9 +153,9 @@ class Actions:
         chat[-1] = {"role": "assistant", "content": render.answer_html(data, index)}
         return ChatUpdate(chat, render.sources_panel_html([t.sources_html for t in turns]), turn.markdown, turns, done=True)
 
-    def api_chat(self, question: str, history: Sequence[Sequence[str]]) -> dict[str, Any]:
-        """The answer JSON of `newsrag ask --json` for a question and its earlier turns."""
-        return self.pipeline.run(question, history=[list(t)[:2] for t in history or []]).to_json()
+    def api_chat(self, question: str, history: Sequence[Sequence[str]] | None = None, as_of: str | None = None) -> dict[str, Any]:
+        """The answer JSON of `newsrag ask --json` for a question, its earlier turns and its as-of date."""
+        return self.pipeline.run(question, history=[list(t)[:2] for t in history or []], as_of=as_of or None).to_json()
 
     # ----- collection ---------------------------------------------------------------------------
     def collection(self, report: str = "") -> CollectionView:

@@ -13,7 +13,7 @@ import newsrag.offline  # noqa: F401  (analytics and hub look-ups off before gra
 
 from newsrag.settings import Settings
 from ui import assets, render
-from ui.actions import BACKENDS, Actions, make_filters
+from ui.actions import BACKENDS, Actions, make_filters, parse_date
 from ui.uploads import FORMAT_SUFFIXES
 
 EXAMPLE_QUESTIONS = (
@@ -81,6 +81,10 @@ def build_app(settings: Settings, actions: Actions | None = None):
                                 )
                                 date_from = gr.DateTime(include_time=False, type="string", label="Published from", elem_id="nr-from")
                                 date_to = gr.DateTime(include_time=False, type="string", label="Published until", elem_id="nr-to")
+                                as_of = gr.DateTime(
+                                    include_time=False, type="string", label="As of", info="Empty: today. Nothing published later is used",
+                                    elem_id="nr-as-of",
+                                )
                             with gr.Row():
                                 backend = gr.Radio(list(BACKENDS), value=settings.llm.backend, label="Answer backend", elem_id="nr-backend")
                                 top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages to retrieve", elem_id="nr-topk")
@@ -100,11 +104,11 @@ def build_app(settings: Settings, actions: Actions | None = None):
                         table = gr.HTML(view.table, elem_id="nr-documents", js_on_load=None)
 
         # ----- chat ---------------------------------------------------------------------------------
-        def answer(text, chat, state, chosen_outlets, start, end, backend_name, k):
+        def answer(text, chat, state, chosen_outlets, start, end, asked_as_of, backend_name, k):
             """Stream one answer into the chat; sources and Markdown change with the final answer."""
             filters = make_filters(chosen_outlets, start, end)
             first = True
-            for update in actions.ask(text, chat, state, filters, backend_name, int(k) if k else None):
+            for update in actions.ask(text, chat, state, filters, backend_name, int(k) if k else None, parse_date(asked_as_of) or None):
                 yield (
                     update.chat,
                     update.sources if update.sources is not None else gr.skip(),
@@ -114,7 +118,7 @@ def build_app(settings: Settings, actions: Actions | None = None):
                 )
                 first = False
 
-        chat_inputs = [question, chatbot, turns, outlets, date_from, date_to, backend, top_k]
+        chat_inputs = [question, chatbot, turns, outlets, date_from, date_to, as_of, backend, top_k]
         chat_outputs = [chatbot, sources, markdown, turns, question]
         asked = gr.on(
             [question.submit, ask.click],
@@ -143,9 +147,10 @@ def build_app(settings: Settings, actions: Actions | None = None):
         for trigger in (new_chat.click, chatbot.clear):  # our button, and the chat's own bin icon
             trigger(None, None, None, cancels=[asked, example]).then(reset, None, chat_outputs, api_visibility="private")
 
-        def chat_api(question: str, history: list[list[str]]) -> dict:
-            """Answer a question (with earlier [user, assistant] turns): the JSON of `newsrag ask --json`."""
-            return actions.api_chat(question, history)
+        def chat_api(question: str, history: list[list[str]] | None = None, as_of: str | None = None) -> dict:
+            """Answer a question (with earlier [user, assistant] turns, as of a YYYY-MM-DD date, default
+            today): the JSON of `newsrag ask --json`."""
+            return actions.api_chat(question, history, as_of)
 
         gr.api(chat_api, api_name="chat", concurrency_limit=CHAT_CONCURRENCY, concurrency_id="answer")
 

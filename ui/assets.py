@@ -64,6 +64,11 @@ a.nr-cite:hover { background: #2f43a7; color: #fff !important; }
 .nr-title { font-family: Lora, Georgia, serif; font-weight: 600; font-size: 15.5px; line-height: 1.35; }
 .nr-meta { font-size: 12.5px; color: var(--body-text-color-subdued); margin-top: 2px; }
 .nr-meta .nr-docid { opacity: 0.75; }
+.nr-meta .nr-flag { color: #b45309; font-weight: 600; }
+.nr-claims { margin-top: 8px; font-size: 0.95em; }
+.nr-claims ul { margin: 4px 0 0 18px; padding: 0; }
+.nr-said-by { font-weight: 600; }
+.nr-disputed { color: #b45309; font-weight: 600; }
 .nr-link { color: #2f43a7 !important; }
 .nr-quote { margin: 10px 0 6px !important; padding: 8px 12px !important; border-left: 3px solid #2f43a7 !important;
   background: var(--background-fill-secondary); border-radius: 0 8px 8px 0; font-family: Lora, Georgia, serif; font-size: 14.5px;

@@ -91,7 +91,28 @@ def answer_html(answer: Mapping[str, Any], turn: int) -> str:
         body = link_citations(text, (int(c["n"]) for c in citations), turn)
         kind = "nr-grounded"
     notes = "".join(f'<div class="nr-note">{esc(note)}</div>' for note in answer.get("notes") or [])
-    return f'<div class="nr-answer {kind}">{badge}<div class="nr-text">{body}</div>{notes}</div>'
+    return f'<div class="nr-answer {kind}">{badge}<div class="nr-text">{body}</div>{claims_html(answer, turn)}{notes}</div>'
+
+
+def claims_html(answer: Mapping[str, Any], turn: int) -> str:
+    """Who says what: each claim with its speaker, disputed ones marked with the sources that dispute them.
+
+    Shown only when some claim has a speaker or a dispute (a plain answer needs no second reading).
+    """
+    claims = [c for c in answer.get("claims") or [] if not answer.get("abstained")]
+    if not any(c.get("said_by") or c.get("disputed_by") for c in claims):
+        return ""
+    items = []
+    for claim in claims:
+        who = f'<span class="nr-said-by">{esc(claim["said_by"])}:</span> ' if claim.get("said_by") else ""
+        numbers = "".join(f"[{int(n)}]" for n in claim.get("citations") or [])
+        text = link_citations(f'{claim.get("text", "")} {numbers}'.strip(), (int(n) for n in claim.get("citations") or []), turn)
+        disputed = ""
+        if claim.get("disputed_by"):
+            against = "".join(f"[{int(n)}]" for n in claim["disputed_by"])
+            disputed = f' <span class="nr-disputed">disputed by {link_citations(against, (int(n) for n in claim["disputed_by"]), turn)}</span>'
+        items.append(f'<li class="nr-claim{" nr-claim-disputed" if disputed else ""}">{who}{text}{disputed}</li>')
+    return f'<details class="nr-claims" open><summary>Who says what</summary><ul>{"".join(items)}</ul></details>'
 
 
 def streaming_html(draft: str, status: str = "") -> str:
@@ -170,6 +191,9 @@ def source_card_html(citation: Mapping[str, Any], turn: int, article: str | None
     if url:
         meta.append(f'<a class="nr-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">original ↗</a>')
     meta.append(f'<span class="nr-docid">{esc(citation.get("doc_id", ""))}</span>')
+    if citation.get("instructions"):
+        meta.append('<span class="nr-flag" title="This passage contains text addressed to an AI assistant; it was not used as evidence">'
+                    "⚠ contains instructions aimed at AI assistants</span>")
     passage = str(citation.get("text", ""))
     highlights = [str(h) for h in citation.get("highlights") or []]
     compact = _PARAGRAPH_BREAK.sub("\n", passage.strip())  # a quote reads better without blank lines

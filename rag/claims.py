@@ -1,0 +1,141 @@
+"""Who says what: each answer sentence as a claim, with its speaker and the sources that dispute it.
+
+News rarely states a contested fact plainly: "U.S. officials say Iran has sent missiles"; "Iran
+denies it"; "the White House has not confirmed it". An answer that drops "U.S. officials say"
+turns an allegation into a fact. So every sentence of a checked answer becomes a `Claim` with
+the citation numbers it carries, `said_by` when the claim or the source sentence behind it names
+a speaker, and `disputed_by`: the other cited sources whose supporting sentence denies it or
+says it is unconfirmed.
+
+The rules are a copy editor's, for any archive: attribution verbs ("said", "told", "according
+to"), and the words of denial and missing confirmation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from index.sentences import split_sentences
+from rag.terms import content_terms, term_present
+
+# A sentence that disputes a claim, in the words any newsroom uses for a denial or a missing
+# confirmation.
+DISPUTE = re.compile(
+    r"\b(den(?:y|ies|ied|ial|ials)|(?:has|have|had|did|could) not (?:yet )?(?:officially |independently )?(?:confirm|verif)\w*|"
+    r"not (?:been )?(?:confirmed|verified)|unconfirmed|unverified|reject\w*|dismiss\w*|refut\w*|disput\w*|"
+    r"baseless|fabricat\w*|untrue|no evidence)\b",
+    re.I,
+)
+# A question answered by yes or no.
+YES_NO = re.compile(r"^\s*(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b", re.I)
+# A bare yes or no opening an answer.
+BARE_VERDICT = re.compile(r"^\s*(yes|no)\b[,.!]?\s*", re.I)
+
+_NAME = r"[A-Z][\w.’'-]*(?:\s+(?:of\s+|the\s+|al-|bin\s+)?[A-Z][\w.’'-]*){0,4}"
+_GROUP = r"(?:officials?|intelligence|sources|analysts|experts|spokesperson|spokesman|spokeswoman|ministry|government|military|authorities|administration)"
+# Attribution verbs; forms that are also plural nouns ("reports", "claims", "notes") are left out.
+_VERB = r"(?:said|says|say|told|tells|stated|claimed|denied|denies|deny|confirmed|confirms|warned|warns|noted|added|reported|alleged|alleges|insisted|insists|acknowledged|acknowledges)"
+SPEAKER_PATTERNS = (
+    re.compile(rf"\baccording to (?:the |a |an )?(?P<who>(?:{_NAME}\s+)?(?:{_GROUP}|{_NAME}))"),
+    re.compile(rf"(?P<who>(?:{_NAME}\s+)?{_GROUP}|{_NAME})\s+(?:have |has |had )?{_VERB}\b"),
+    re.compile(rf"\b{_VERB}\s+(?P<who>{_NAME})"),
+)
+# Capitalised words that open sentences or name no one.
+NOT_SPEAKERS = frozenset("The A An This That It In On But And However Despite He She They We I Its Their".split())
+
+
+@dataclass
+class Claim:
+    """One sentence of an answer: what it says, the sources it cites, who says it, who disputes it."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    said_by: str | None = None
+    disputed_by: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Public JSON of one claim (part of the Answer JSON contract)."""
+        return {"text": self.text, "citations": list(self.citations), "said_by": self.said_by, "disputed_by": list(self.disputed_by)}
+
+
+def speaker_of(sentence: str) -> str | None:
+    """The speaker a sentence attributes itself to ("U.S. officials", "John Kirby", "Iran"), if any."""
+    for pattern in SPEAKER_PATTERNS:
+        for match in pattern.finditer(sentence):
+            who = match.group("who").strip(" ,.’'")
+            words = who.split()
+            while words and words[0] in NOT_SPEAKERS:
+                words = words[1:]
+            if words and words[0][0].isupper():
+                return " ".join(words)
+    return None
+
+
+def disputes(sentence: str) -> bool:
+    """Whether a sentence denies a claim or says it is unconfirmed."""
+    return bool(DISPUTE.search(sentence))
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether the question is answered by yes or no."""
+    return bool(YES_NO.search(question))
+
+
+def build_claims(text: str, highlights: dict[int, list[str]]) -> list[Claim]:
+    """The claims of a checked answer (markers are final citation numbers; `highlights` maps each
+    citation number to the source sentences behind it).
+
+    A claim is disputed by citation n when one of n's sentences denies or calls unconfirmed
+    something on the claim's topic, and that sentence is not what the claim itself rests on.
+    """
+    from rag.citations import MARKER, markers_in
+
+    claims: list[Claim] = []
+    for sentence in (s.text for s in split_sentences(text)):
+        numbers = list(dict.fromkeys(markers_in(sentence)))
+        plain = MARKER.sub("", sentence).strip()
+        if not plain:
+            continue
+        terms = set(content_terms(plain))
+        support = [s for n in numbers for s in highlights.get(n, [])]
+        said_by = speaker_of(plain) or next((who for s in support if (who := speaker_of(s))), None)
+        disputed_by = []
+        if not disputes(plain):  # a denial is not disputed by itself
+            disputed_by = [n for n, sentences in sorted(highlights.items())
+                           if any(disputes(s) and s not in support and _shares_topic(terms, s) for s in sentences)]
+        claims.append(Claim(plain, numbers, said_by, disputed_by))
+    return claims
+
+
+def _shares_topic(terms: set[str], sentence: str) -> bool:
+    """Whether a sentence is about the claim: at least two of its content words, or half of them."""
+    other = set(content_terms(sentence))
+    shared = sum(1 for t in terms if term_present(t, other))
+    return shared >= min(2, max(1, len(terms) // 2))
+
+
+def with_disputes(text: str, candidates: list[tuple[int, str]], question: str) -> str:
+    """The answer (markers: 1-based passage numbers) with each relevant denial it lacks appended.
+
+    `candidates` are (passage index, sentence) pairs of evidence that bears on the question. A
+    denial or "not confirmed" on the topic of one of the answer's claims, from any passage, is
+    quoted after the answer with its citation, and a bare "Yes," or "No," opening the answer is
+    dropped when one exists: a disputed point is never answered with a bare yes or no.
+    """
+    from rag.citations import MARKER, attach_markers
+
+    plain = MARKER.sub("", text)
+    claim_terms = set(content_terms(f"{plain} {question}"))
+    added = [
+        attach_markers(sentence, [passage + 1])
+        for passage, sentence in candidates
+        if disputes(sentence) and sentence not in plain and _shares_topic(claim_terms, sentence)
+    ]
+    if not added and not any(disputes(s.text) for s in split_sentences(plain)):
+        return text
+    if is_yes_no(question):
+        text = BARE_VERDICT.sub("", text, count=1)
+        text = text[:1].upper() + text[1:]
+    return " ".join([text.strip(), *dict.fromkeys(added)]).strip()

@@ -1,0 +1,165 @@
+"""Specifics: the numbers, dates, names and quoted words of a sentence, and whether a source holds them.
+
+A copy editor's rule for any archive: a figure, a date, a name or a quotation in a story must be
+in the source it is attributed to. A small model paraphrases well but invents specifics ("a
+September meeting" becomes "September 25, 2025"), and word-overlap support checks let that
+through because most of the sentence's words are there. Here every specific of an answer sentence
+must be found in the sentences it cites (digits and number words alike), or the sentence does not
+count as supported.
+
+Also here: whether an answer names anything at all. An answer to a who / which / what / when /
+how many question that adds no name, number or word to the question is a restatement, not an
+answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.terms import content_terms, term_present
+
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+NUMBER_WORDS = {**{w: i for i, w in enumerate(_UNITS)}, **_TENS, "dozen": 12}
+SCALE_WORDS = {"hundred": 100, "thousand": 1_000}
+MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+# A number written in digits: 400, 1,000, 3.5, 2025 (a leading $ or trailing % is not part of it).
+DIGITS = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+_NUMBER_WORD = "(?:" + "|".join(sorted((*NUMBER_WORDS, *SCALE_WORDS), key=len, reverse=True)) + ")"
+# A run of number words: "four hundred", "twenty-five", "two hundred and fifty".
+NUMBER_WORDS_RUN = re.compile(rf"\b{_NUMBER_WORD}(?:[-\s]+(?:and\s+)?{_NUMBER_WORD})*\b", re.I)
+MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+MONTH = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\b\.?", re.I)
+# A capitalised word: a name, or part of one ("Pantsir", "Kirby", "U.S.", "O'Brien").
+CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*[\w]")
+# Text in quotation marks, at least two words (single quoted words are often scare quotes).
+QUOTED = re.compile(r"[\"“]([^\"“”]{3,200}?)[\"”]")
+# Question words that ask for a specific (who/which/what/when/where/how many/how much).
+ASKS_FOR_SPECIFIC = re.compile(r"^\s*(?:who|whom|whose|which|what|when|where|how (?:many|much|long|old|far))\b", re.I)
+# Capitalised words that open sentences without naming anything.
+SENTENCE_OPENERS = frozenset(
+    "a an the this that these those it its in on at as after before during according by for from "
+    "while when where which who what however but and or yes no also both some many most one two "
+    "i we they he she there here his her their our".split()
+)
+
+
+def number_value(text: str) -> str | None:
+    """The number a digit string or number words stand for, as plain digits ("1,000" -> "1000", "four hundred" -> "400")."""
+    cleaned = text.lower().replace(",", "").strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
+        return cleaned.rstrip("0").rstrip(".") if "." in cleaned else cleaned
+    total = 0
+    for word in re.split(r"[-\s]+", cleaned):
+        if word == "and":
+            continue
+        if word in NUMBER_WORDS:
+            total += NUMBER_WORDS[word]
+        elif word in SCALE_WORDS:
+            total = max(total, 1) * SCALE_WORDS[word]
+        else:
+            return None
+    return str(total)
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number of `text` as plain digits, written either way (citation markers are not numbers)."""
+    text = MARKER.sub(" ", text)
+    found = {value for m in DIGITS.finditer(text) if (value := number_value(m.group(0)))}
+    # a lone "one" is mostly a pronoun ("the one that"), not a figure
+    found |= {value for m in NUMBER_WORDS_RUN.finditer(text) if m.group(0).lower() != "one" and (value := number_value(m.group(0)))}
+    return found
+
+
+@dataclass
+class Specifics:
+    """What a sentence states exactly: numbers (as digits), months, names, quoted words."""
+
+    numbers: set[str]
+    months: set[str]
+    names: set[str]
+    quotes: list[str]
+
+    @classmethod
+    def of(cls, sentence: str) -> "Specifics":
+        """The specifics of one sentence; its first word counts as a name unless it is a usual opener."""
+        sentence = MARKER.sub(" ", sentence)
+        names: set[str] = set()
+        for match in CAPITALISED.finditer(sentence):
+            word = match.group(0).rstrip(".")
+            lowered = word.lower().replace("’", "'")
+            if lowered.endswith("'s"):
+                lowered = lowered[:-2]
+            if lowered in SENTENCE_OPENERS or MONTH.fullmatch(lowered) or lowered in NUMBER_WORDS:
+                continue
+            names.add(lowered)
+        quotes = [" ".join(q.split()).lower() for q in QUOTED.findall(sentence) if len(q.split()) >= 2]
+        return cls(numbers_in(sentence), {m.group(0).lower().rstrip(".")[:3] for m in MONTH.finditer(sentence)}, names, quotes)
+
+    def minus(self, text: str) -> "Specifics":
+        """The specifics that `text` does not already hold (what a sentence adds to a question)."""
+        missing = set(self.missing_from(text))
+        return Specifics(self.numbers & missing, self.months & missing, self.names & missing, [q for q in self.quotes if q in missing])
+
+    def missing_from(self, source: str, also_allowed: str = "") -> list[str]:
+        """The specifics that `source` (or the user's own words, `also_allowed`) does not hold."""
+        pool = f"{source} {also_allowed}"
+        pool_numbers = numbers_in(pool)
+        pool_months = {m.group(0).lower().rstrip(".")[:3] for m in MONTH.finditer(pool)}
+        pool_words = {w.lower().replace("’", "'").removesuffix("'s") for w in re.findall(r"[\w'’.-]*\w", pool)}
+        pool_terms = set(content_terms(pool))
+        flat = " ".join(pool.lower().replace("“", '"').replace("”", '"').split())
+        missing = [n for n in sorted(self.numbers) if n not in pool_numbers]
+        missing += [m for m in sorted(self.months) if m not in pool_months]
+        for name in sorted(self.names):
+            if name in pool_words:
+                continue
+            terms = content_terms(name)
+            if terms and all(term_present(t, pool_terms) for t in terms):
+                continue  # "Iranian" for "Iran", "U.S." split differently
+            missing.append(name)
+        missing += [q for q in self.quotes if q not in flat]
+        return missing
+
+
+ASKS_FOR_NUMBER = re.compile(r"\bhow (?:many|much|long|old|far|big|large)\b|\bwhat (?:percentage|share|number|amount|price|age)\b", re.I)
+ASKS_FOR_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|month|day|date)\b", re.I)
+
+
+def asked_kind(question: str) -> str:
+    """What kind of specific the question asks for: "number", "date" or "name" (anything else)."""
+    if ASKS_FOR_NUMBER.search(question):
+        return "number"
+    if ASKS_FOR_DATE.search(question):
+        return "date"
+    return "name"
+
+
+# Words a copy editor strikes as vague: they fill a sentence without saying what.
+VAGUE_WORDS = frozenset(content_terms("thing things stuff something anything everything various lots kinds sorts matters items"))
+
+
+def adds_to_question(question: str, answer: str) -> bool:
+    """Whether `answer` names something the question does not: always true unless the question
+    asks for a specific (who / which / what / when / where / how many) and the answer only restates it."""
+    if not ASKS_FOR_SPECIFIC.search(question):
+        return True
+    return bool(_additions(question, answer))
+
+
+def is_vague(question: str, sentence: str) -> bool:
+    """Whether `sentence` adds nothing to `question` but vague words ("Iran has given Russia many things")."""
+    terms = content_terms(MARKER.sub(" ", sentence))
+    return any(t in VAGUE_WORDS for t in terms) and not _additions(question, sentence)
+
+
+def _additions(question: str, sentence: str) -> list[str]:
+    """The terms and numbers of `sentence` that the question lacks (vague words do not count)."""
+    sentence = MARKER.sub(" ", sentence)
+    asked = set(content_terms(question))
+    new_terms = [t for t in content_terms(sentence) if not term_present(t, asked) and t not in VAGUE_WORDS]
+    return new_terms + sorted(numbers_in(sentence) - numbers_in(question))

@@ -1,0 +1,122 @@
+"""News time: the "as of" date of a question and the stretch of time its words point to.
+
+"Which prime minister resigned this week?" has a different answer every few months, and an
+archive holds every one of those weeks. A question is asked *as of* a date (default: today;
+RealTime QA: the day the quiz was asked); articles published after it do not exist for it, and
+relative time words ("this week", "yesterday", "last month", "in June", "in 2022", "on March 3")
+are resolved against it into a window of publication dates. Retrieval (rag/retrieve.py) then
+prefers articles inside the window, and otherwise recent coverage over old, by priors whose
+strengths are settings fitted by `newsrag eval retrieval --fit-recency`.
+
+Rules only a newsroom's calendar needs: no word list from any article.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"), ("july", "jul"),
+         ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec")],
+        start=1,
+    )
+    for name in names
+}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+EXPLICIT_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+((?:19|20)\d\d))?\b", re.I)
+MONTH_YEAR = re.compile(rf"\b(?:in|during|since|of|by|last|this)?\s*{_MONTH}(?:\s+((?:19|20)\d\d))?\b", re.I)
+YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", re.I)
+WEEKDAY = re.compile(r"\b(?:on|last|this)\s+(" + "|".join(WEEKDAYS) + r")\b", re.I)
+# Relative spans: the words, and the days back from the as-of date that they cover.
+RELATIVE = [
+    (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), 1),
+    (re.compile(r"\byesterday\b", re.I), 2),
+    (re.compile(r"\b(this|past|last) (week|weekend)\b|\bthis past week\b|\bdays? ago\b", re.I), 8),
+    (re.compile(r"\b(this|past|last) (month)\b|\bweeks ago\b", re.I), 35),
+    (re.compile(r"\b(this|past|last) year\b|\bmonths ago\b", re.I), 400),
+]
+# Words that ask for the newest coverage without naming a span.
+RECENT = re.compile(r"\b(recent|recently|latest|newest|new|just|current|currently|now|ongoing)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Timeframe:
+    """The publication dates a question points to: `start`..`end` (inclusive), or only the as-of date.
+
+    `window` is False when the question names no time: then only the as-of limit and the recency
+    prior apply. `recent` marks "latest", "recently" and the like.
+    """
+
+    as_of: dt.date
+    start: dt.date | None = None
+    end: dt.date | None = None
+    recent: bool = False
+
+    @property
+    def window(self) -> bool:
+        return self.start is not None
+
+
+def parse_as_of(value: str | dt.date | None) -> dt.date:
+    """An as-of date from YYYY-MM-DD, YYYY/MM/DD or a date; None means today (the machine's date)."""
+    if value is None or value == "":
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip().replace("/", "-")[:10]
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _latest_month(as_of: dt.date, month: int, year: int | None) -> tuple[dt.date, dt.date]:
+    """The month named (the latest one not after `as_of` when no year is given), as first and last day."""
+    if year is None:
+        year = as_of.year if month <= as_of.month else as_of.year - 1
+    first = dt.date(year, month, 1)
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
+    return first, last
+
+
+def resolve(question: str, as_of: dt.date) -> Timeframe:
+    """The timeframe a question's words point to, relative to `as_of` (the first rule that matches wins).
+
+    A named day or month is widened by a few days after it: an article reports an event the day
+    after, or later in the week.
+    """
+    recent = bool(RECENT.search(question))
+    for pattern, days in RELATIVE:
+        if pattern.search(question):
+            return Timeframe(as_of, as_of - dt.timedelta(days=days - 1), as_of, recent)
+    match = EXPLICIT_DAY.search(question)
+    if match:
+        month, day, year = MONTHS[match.group(1).lower().rstrip(".")], int(match.group(2)), match.group(3)
+        try:
+            named = dt.date(int(year) if year else as_of.year, month, day)
+        except ValueError:
+            named = None
+        if named is not None:
+            if not year and named > as_of:
+                named = named.replace(year=named.year - 1)
+            return Timeframe(as_of, named - dt.timedelta(days=1), min(as_of, named + dt.timedelta(days=7)), recent)
+    match = WEEKDAY.search(question)
+    if match:
+        return Timeframe(as_of, as_of - dt.timedelta(days=7), as_of, recent)
+    match = MONTH_YEAR.search(question)
+    if match and (match.group(2) or re.match(r"\s*(in|during|since|of|by|last|this)\b", match.group(0), re.I)):
+        first, last = _latest_month(as_of, MONTHS[match.group(1).lower().rstrip(".")], int(match.group(2)) if match.group(2) else None)
+        if first <= as_of:
+            return Timeframe(as_of, first, min(as_of, last + dt.timedelta(days=7)), recent)
+    match = YEAR.search(question)
+    if match and int(match.group(1)) <= as_of.year:
+        year = int(match.group(1))
+        return Timeframe(as_of, dt.date(year, 1, 1), min(as_of, dt.date(year, 12, 31) + dt.timedelta(days=14)), recent)
+    return Timeframe(as_of, None, None, recent)

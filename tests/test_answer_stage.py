@@ -1,0 +1,143 @@
+"""The answer stage's rules, each on its own: specifics, context choice, answerability, news time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rag.answerability import FEATURES, AnswerabilityModel, candidate_share, measure
+from rag.citations import CitationChecker
+from rag.context import choose_context
+from rag.evidence import Evidence, EvidenceSentence
+from rag.passage import Passage
+from rag.specifics import Specifics, adds_to_question, asked_kind, numbers_in
+from rag.terms import TermWeights
+from rag.timeframe import parse_as_of, resolve
+
+WEIGHTS = TermWeights({}, 10)
+
+
+# ----- specifics ---------------------------------------------------------------------------------
+def test_numbers_are_compared_as_values_whichever_way_they_are_written():
+    assert numbers_in("four hundred drones, 1,000 shells and twenty-five tanks") == {"400", "1000", "25"}
+    assert numbers_in("the one that flew [2]") == set()  # a lone "one" is a pronoun; markers are not figures
+
+
+def test_an_invented_date_is_missing_from_a_source_that_only_names_the_month():
+    claim = Specifics.of("Kirby spoke at a meeting on September 25, 2025 [1].")
+    assert claim.missing_from("At a September meeting, John Kirby said Russia bought 400 drones.") == ["2025", "25"]
+    assert Specifics.of("Kirby spoke at a September meeting.").missing_from("At a September meeting, John Kirby said so.") == []
+
+
+def test_a_name_or_a_quotation_not_in_the_source_is_missing():
+    source = 'Iran said the reports were "psychological warfare", the ministry said.'
+    assert Specifics.of("Tehran called them lies.").missing_from(source) == ["tehran"]
+    assert Specifics.of('Iran called them "a pack of lies".').missing_from(source) == ["a pack of lies"]
+    assert Specifics.of('Iran called them "psychological warfare".').missing_from(source) == []
+    assert Specifics.of("Iranian officials denied it.").missing_from(source) == []  # "Iranian" for "Iran"
+
+
+def test_the_question_may_supply_a_specific():
+    assert Specifics.of("In 2022 Iran sent drones.").missing_from("Iran sent drones.", also_allowed="What did Iran send in 2022?") == []
+
+
+def test_a_restatement_is_not_an_answer_to_a_which_question():
+    question = "Which band headlined the Super Bowl halftime show?"
+    assert not adds_to_question(question, "The band headlined the Super Bowl halftime show [1].")
+    assert adds_to_question(question, "Coldplay headlined the Super Bowl halftime show [1].")
+    assert adds_to_question("Did Iran send missiles?", "Iran sent missiles [1].")  # yes/no: restating is fine
+
+
+def test_the_kind_of_specific_asked_for():
+    assert asked_kind("How many drones did Russia buy?") == "number"
+    assert asked_kind("When did the talks begin?") == "date"
+    assert asked_kind("Who leads the Wagner group?") == "name"
+
+
+def test_citation_checker_drops_a_sentence_whose_figures_its_source_lacks():
+    passages = [Passage("c1", "a.txt", "Russia bought 400 Shahed drones from Iran last year.", title="Drones")]
+    checker = CitationChecker(WEIGHTS)
+    assert checker.run("Russia bought 400 Shahed drones from Iran [1].", passages).cited == [0]
+    result = checker.run("Russia bought 4,000 Shahed drones from Iran [1].", passages)
+    assert result.text == "" and any("does not hold 4000" in note for note in result.notes)
+
+
+# ----- what the model reads ----------------------------------------------------------------------------
+def _evidence(passages: list[Passage], scored: list[tuple[int, int, float]]) -> Evidence:
+    from index.sentences import split_sentences
+
+    sentences = []
+    for passage, order, coverage in scored:
+        text = [s.text for s in split_sentences(passages[passage].text)][order]
+        sentences.append(EvidenceSentence(passage=passage, text=text, order=order, coverage=coverage, context_coverage=coverage, similarity=coverage))
+    return Evidence(sorted(sentences, key=lambda s: s.score, reverse=True))
+
+
+PASSAGES = [
+    Passage("c1", "a.txt", "Netflix made an announcement on Sunday. The hit show Squid Game is coming back for a second season. Fans cheered."),
+    Passage("c2", "b.txt", "Other shows were cancelled this week. Nobody knows why the network did it."),
+]
+
+
+def test_an_anchor_brings_its_neighbours_so_the_answer_beside_the_best_sentence_reaches_the_model():
+    evidence = _evidence(PASSAGES, [(0, 0, 0.9), (1, 0, 0.5)])
+    alone = " ".join(b.text for b in choose_context(evidence, PASSAGES, words=100, anchors=3, share=0.3, neighbours=0))
+    with_neighbours = " ".join(b.text for b in choose_context(evidence, PASSAGES, words=100, anchors=3, share=0.3, neighbours=1))
+    assert "Squid Game" not in alone and "Squid Game" in with_neighbours
+
+
+def test_the_word_budget_holds_and_the_best_block_comes_first():
+    evidence = _evidence(PASSAGES, [(1, 0, 0.9), (0, 1, 0.8)])
+    blocks = choose_context(evidence, PASSAGES, words=12, anchors=3, share=0.3, neighbours=1)
+    assert blocks[0].passage == 1
+    assert sum(len(b.text.split()) for b in blocks) <= 12 or len(blocks) == 1
+
+
+# ----- answerability ---------------------------------------------------------------------------------
+class _Abstention:
+    intercept = -1.0
+    weights = {"best_score": 2.0, "missing_rarity": -4.0}
+    threshold = 0.5
+
+
+def test_answerability_is_a_logistic_score_over_the_named_features():
+    model = AnswerabilityModel(_Abstention())
+    assert model.probability({"best_score": 1.0}) > 0.7
+    assert model.probability({"best_score": 1.0, "missing_rarity": 1.0}) < 0.1
+    evidence = _evidence(PASSAGES, [(0, 1, 0.9)])
+    features = measure("Which show is coming back for a second season?", evidence, PASSAGES, WEIGHTS)
+    assert set(features) == set(FEATURES)
+    assert not model.run("Which show?", Evidence(), PASSAGES, WEIGHTS).answerable  # no evidence, no answer
+
+
+def test_a_candidate_answer_is_a_specific_the_question_lacks():
+    evidence = _evidence(PASSAGES, [(0, 1, 0.9)])
+    assert candidate_share("Which show is coming back for a second season?", evidence) == 1.0  # "Squid Game"
+    assert candidate_share("How many seasons will the show have?", evidence) == 0.0  # no number beyond "second"
+
+
+# ----- news time ---------------------------------------------------------------------------------------
+def test_relative_time_words_resolve_against_the_as_of_date():
+    as_of = dt.date(2022, 6, 16)
+    week = resolve("Police arrested 31 men this week. Where was the event?", as_of)
+    assert (week.start, week.end) == (dt.date(2022, 6, 9), as_of)
+    assert resolve("What did the Fed decide yesterday?", as_of).start == dt.date(2022, 6, 15)
+    june = resolve("What happened in June?", as_of)
+    assert (june.start, june.end) == (dt.date(2022, 6, 1), as_of)
+    march = resolve("What happened in March?", dt.date(2023, 1, 10))  # the latest March before the as-of date
+    assert march.start == dt.date(2022, 3, 1)
+    assert resolve("Who won the vote in 2021?", as_of).start == dt.date(2021, 1, 1)
+    assert resolve("What did he say on March 3?", as_of).start == dt.date(2022, 3, 2)
+    plain = resolve("May Iran send more drones?", as_of)  # "May" the verb names no month
+    assert not plain.window and not plain.recent
+    assert resolve("What is the latest on the talks?", as_of).recent
+
+
+def test_as_of_dates_are_read_in_either_form_and_refused_clearly():
+    assert parse_as_of("2022/06/16") == parse_as_of("2022-06-16") == dt.date(2022, 6, 16)
+    assert parse_as_of(None) == dt.date.today()
+    try:
+        parse_as_of("next tuesday")
+    except ValueError as exc:
+        assert "YYYY-MM-DD" in str(exc)
+    else:
+        raise AssertionError("a non-date was accepted")
