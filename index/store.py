@@ -374,6 +374,7 @@ class ChunkStore:
             "documents": len(documents),
             "chunks": sum(d.chunks for d in documents.values()),
             "incomplete_documents": sum(1 for d in documents.values() if not d.complete),
+            "undated_documents": sum(1 for d in documents.values() if not d.published),  # ranked as undated by time-aware retrieval
             "embed_model": record.get("embed_model"),
             "embed_dim": record.get("embed_dim"),
             "keyword_index": "stale" if self.dirty_marker.exists() else ("ready" if (self.keyword_dir / "rows.json").exists() else "none"),

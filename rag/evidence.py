@@ -31,9 +31,7 @@ MAX_EVIDENCE_SENTENCES = 6
 MAX_EMBEDDED_SENTENCES = 40
 # Score kept by a sentence that repeats what the conversation already said.
 REPEAT_FACTOR = 0.7
-# Score kept by a sentence that adds nothing to the question but vague words ("many things"):
-# a copy editor's rule, so that a vague sentence never displaces a specific one.
-VAGUE_FACTOR = 0.5
+
 # A sentence containing this share of the previous answer's terms repeats it.
 REPEATED_SHARE = 0.6
 # A sentence scoring below this share of the best one does not bear on the question.
@@ -60,7 +58,7 @@ class EvidenceSentence:
     def score(self) -> float:
         """How well this sentence answers the question (0..1)."""
         base = COVERAGE_WEIGHT * self.coverage + CONTEXT_WEIGHT * self.context_coverage + SIMILARITY_WEIGHT * max(self.similarity, 0.0)
-        return base * self.entities * (REPEAT_FACTOR if self.repeats else 1.0) * (VAGUE_FACTOR if self.vague else 1.0)
+        return base * self.entities * (REPEAT_FACTOR if self.repeats else 1.0)
 
 
 @dataclass
@@ -152,6 +150,8 @@ class EvidenceSelector:
                         vague=is_vague(focus, text),
                     )
                 )
+        if any(not s.vague for s in scored):  # a copy editor's rule: a vague sentence never displaces a specific one
+            scored = [s for s in scored if not s.vague]
         if not scored or not wanted:
             return Evidence()
         scored.sort(key=lambda s: (-(s.coverage + s.context_coverage), s.passage))  # ties: better passages first

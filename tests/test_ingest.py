@@ -70,6 +70,7 @@ def test_seed_store_metadata(seed_store_path):
     stats = store.stats()
     assert stats["documents"] == 5 and stats["embed_model"] == "all-MiniLM-L6-v2/onnx-int8" and stats["embed_dim"] == 384
     assert stats["incomplete_documents"] == 0 and stats["keyword_index"] == "ready"
+    assert stats["undated_documents"] == 2  # two of the scraped seed pages carry no date
     chunks = store.document_chunks("000_efc5912cef78bf52.txt")
     first = chunks[0].metadata
     assert first["title"] == "The White House is concerned Iran may provide ballistic missiles to Russia for use against Ukraine"
