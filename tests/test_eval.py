@@ -110,6 +110,69 @@ def test_answer_text_matches_without_quotes_and_case():
     assert match.compute("anything", []).value is None
 
 
+def test_answer_text_counts_digits_and_number_words_and_ignores_punctuation():
+    match = AnswerTextMatch()
+    assert match.compute("It costs about five dollars a gallon [1].", ["$5"]).value == 1.0
+    assert match.compute("Fifteen were hurt [1].", ["5"]).value == 0.0  # a whole number, not a digit inside one
+    assert match.compute("The European Union will require it [1].", ["Europe"]).value == 1.0  # containment, as specified
+    assert match.compute("New Jersey and Oregon ban it [1].", ["New Jersey & Oregon"]).value == 1.0
+    assert match.compute("Bidders paid 19,000,000 dollars [1].", ["$19,000,000"]).value == 1.0
+
+
+def test_an_interrupted_answer_run_resumes_from_its_journal(tmp_path):
+    import time
+
+    from eval.answers import run_questions
+    from eval.datasets import Question
+
+    questions = [Question(id=f"q{i}", question=f"Which show {i}?", gold_docs=["g"], type="quiz", answer_texts=["Squid Game"], dataset="realtimeqa")
+                 for i in range(4)]
+    asked: list[str] = []
+
+    def answerer(question):
+        asked.append(question.id)
+        if question.id == "q2" and len(asked) <= 3:
+            raise KeyboardInterrupt  # the run is stopped here
+        return {"answer": "Squid Game [1].", "abstained": False, "citations": [{"n": 1, "doc_id": "g"}]}, 0.1
+
+    journal = tmp_path / "journal.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        run_questions(questions, answerer, None, "t", progress=False, journal=journal)
+    assert len(journal.read_text().splitlines()) == 2  # q0 and q1 were written as they came
+    with open(journal, "a") as handle:
+        handle.write('{"question": {"id": "q2", "quest')  # killed while writing a line
+    outcomes = run_questions(questions, answerer, None, "t", progress=False, journal=journal)
+    assert asked == ["q0", "q1", "q2", "q2", "q3"]  # only the unfinished questions were asked again
+    assert [o.question.id for o in outcomes] == ["q0", "q1", "q2", "q3"]
+    assert all(o.scores["answer_text_match"].value == 1.0 for o in outcomes)  # journalled answers are scored again
+    late = run_questions(questions, answerer, None, "t", progress=False, journal=tmp_path / "other.jsonl", deadline=time.monotonic() - 1)
+    assert late == []  # past the time budget no new question is asked
+
+
+def test_calibration_fits_on_half_a_and_reports_both_halves():
+    from eval.calibrate import Case, choose_context_config, context_key, fit_abstention, half_of, settings_toml
+    from eval.datasets import Question
+    from rag.answerability import FEATURES
+
+    assert {half_of(f"q{i}") for i in range(40)} == {"A", "B"} and half_of("q1") == half_of("q1")
+    cases = []
+    for i in range(80):
+        answerable = i % 2 == 0
+        features = dict.fromkeys(FEATURES, 0.5) | {"top_similarity": (0.8 if answerable else 0.3) + (i % 7) / 100}
+        case = Case(Question(id=f"q{i // 2}", question="?"), "synthetic", answerable, "as asked", features)
+        if answerable:  # a bigger budget reaches the answer more often; neighbours help
+            for key in (context_key(w, a, n, sh) for w in (100, 150, 200, 250, 300, 400) for a in (3, 5, 8) for n in (0, 1, 2) for sh in (0.3, 0.5)):
+                words, neighbours = int(key.split()[0].split("=")[1]), int(key.split()[2].split("=")[1])
+                case.reach[key] = 1.0 if (words >= 200 and neighbours >= 1) or (i // 2) % 3 == 0 else 0.0
+        cases.append(case)
+    assert all(c.half == half_of(c.question.id) for c in cases)  # a question and its negative share a half
+    chosen, per_budget = choose_context_config(cases)
+    assert chosen.startswith("words=200") and "neighbours=0" not in chosen  # the smallest budget that reaches the best
+    fit = fit_abstention(cases)
+    assert fit.figures["B/all"]["roc_auc"] == 1.0 and fit.figures["A/all"]["answered_when_answerable"] >= 0.9
+    assert fit.weights["top_similarity"] > 0 and "[answer.abstention]" in settings_toml(chosen, fit)
+
+
 def test_score_answer_on_the_public_answer_json():
     from eval.answers import failed_checks, score_answer
     from eval.datasets import Question
