@@ -23,6 +23,9 @@ SUPPORT_THRESHOLD = 0.6
 # ...or, for a paraphrase, a smaller share plus a sentence of the passage this close in meaning.
 PARAPHRASE_COVERAGE = 0.3
 PARAPHRASE_SIMILARITY = 0.7
+# A claim also cites the other articles that support it, up to this many sources in all: a reader
+# sees that a fact is reported by several outlets (an editorial choice, not a fitted number).
+MAX_SOURCES_PER_CLAIM = 3
 
 
 @dataclass
@@ -48,10 +51,11 @@ class CitationChecker:
     'Iran sent drones [1].'
     """
 
-    def __init__(self, weights: TermWeights, encoder=None, threshold: float = SUPPORT_THRESHOLD) -> None:
+    def __init__(self, weights: TermWeights, encoder=None, threshold: float = SUPPORT_THRESHOLD, corroborate: bool = False) -> None:
         self.weights = weights
         self.encoder = encoder  # optional: lets paraphrases count as supported
         self.threshold = threshold
+        self.corroborate = corroborate  # also cite other articles that support a claim (MAX_SOURCES_PER_CLAIM)
 
     def run(self, answer: str, passages: list[Passage], relevant: dict[int, list[str]] | None = None, question: str = "") -> VerifiedAnswer:
         """Check every sentence of `answer`; markers are 1-based passage numbers.
@@ -99,6 +103,14 @@ class CitationChecker:
                 if valid:
                     notes.append(f"re-cited a sentence from [{valid[0] + 1}] to [{best + 1}]")
                 supported = [best]
+            if self.corroborate:
+                seen_docs = {passages[i].doc_id for i in supported}
+                for i in range(len(passages)):
+                    if len(supported) >= MAX_SOURCES_PER_CLAIM:
+                        break
+                    if support[i] and passage_sentences[i] and passages[i].doc_id not in seen_docs:
+                        supported.append(i)
+                        seen_docs.add(passages[i].doc_id)
             kept.append((claim, supported))
         return self._renumber(kept, passage_sentences, notes)
 

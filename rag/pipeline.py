@@ -175,7 +175,7 @@ class AnswerPipeline:
 
     # ----- steps --------------------------------------------------------------------------------
     def _generate(self, question, passages, evidence, llm, notes, timings, began) -> Iterator[StreamEvent]:
-        checker = CitationChecker(self._term_weights(), self.encoder)
+        checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True)
         relevant = evidence.relevant()
         disputed = [(s.passage, s.text) for s in evidence.top() if s.score >= self.settings.answer.anchor_share * evidence.best_score]
         if llm is None:  # checked before it is shown: the reader sees the final numbering

@@ -38,3 +38,15 @@ def test_stray_closing_quote_stays_with_its_sentence():
     passages = [Passage("c", "d.txt", 'Fazlullah Nozari said the reports are part of a "psychological warfare.', title="Nozari")]
     result = CHECKER.run('Nozari said the reports are part of a "psychological warfare. " [1]', passages)
     assert result.text == 'Nozari said the reports are part of a "psychological warfare [1]."'
+
+
+def test_corroborating_articles_are_cited_too_when_asked():
+    passages = [
+        Passage("c1", "a.txt", "Iran has supplied Russia with Shahed drones.", title="Drones"),
+        Passage("c2", "b.txt", "Russia has received Shahed drones supplied by Iran, officials said.", title="Drones again"),
+        Passage("c3", "c.txt", "Wagner may provide Pantsir systems to Hezbollah.", title="Wagner"),
+    ]
+    plain = CitationChecker(TermWeights({}, 10)).run("Iran has supplied Russia with Shahed drones [1].", passages)
+    assert plain.text == "Iran has supplied Russia with Shahed drones [1]."
+    both = CitationChecker(TermWeights({}, 10), corroborate=True).run("Iran has supplied Russia with Shahed drones [1].", passages)
+    assert both.text == "Iran has supplied Russia with Shahed drones [1][2]." and both.cited == [0, 1]  # never the unrelated [3]

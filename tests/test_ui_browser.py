@@ -172,6 +172,30 @@ def test_citation_opens_its_passage_and_article(session):
     assert "[1]" in markdown and "Sources:" in markdown
 
 
+def test_who_says_what_shows_speakers_and_marks_a_disputed_claim(session):
+    answer = session.ask("Has Iran transferred ballistic missiles to Russia?")
+    assert "nr-grounded" in answer.get_attribute("class"), answer.inner_text()
+    claims = answer.locator(".nr-claims")
+    sync_api.expect(claims).to_be_visible()
+    assert claims.locator(".nr-said-by").count() >= 1  # the speaker beside the claim
+    disputed = claims.locator(".nr-claim-disputed")
+    assert disputed.count() >= 1, claims.inner_text()
+    assert "disputed by" in disputed.first.inner_text()
+    link = disputed.first.locator(".nr-disputed a.nr-cite").first
+    target = link.get_attribute("href").lstrip("#")
+    link.click()  # the disputing source opens
+    sync_api.expect(session.page.locator(f"[id='{target}']")).to_be_in_viewport()
+    session.screenshot("who-says-what")
+
+
+def test_as_of_date_hides_later_articles(session):
+    session.page.get_by_text("Filters and settings").click()
+    session.page.fill("#nr-as-of input", "2024-01-01")  # before three of the seed articles were published
+    answer = session.ask("What has Iran given Russia?")
+    for published in answer.page.locator("#nr-sources .nr-turn").last.locator(".nr-meta").all_inner_texts():
+        assert "2025" not in published, published
+
+
 def test_docs_screenshot(session):
     """The README's picture: a cited answer with its sources (written only when asked for)."""
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") != "1":
