@@ -271,7 +271,14 @@ def write_report(report: Report, cases: Sequence[Case], chosen: str, per_budget:
 
 def question_sets(args) -> list[tuple[str, Path, Path]]:
     """(name, questions, corpus) of every set named by `--sets`."""
-    from eval.commands import DEV_CORPUS, DEV_QUESTIONS, SEED_CORPUS, SEED_QUESTIONS, TOPIC_CORPUS, WRITTEN_QUESTIONS
+    from eval.commands import (
+        DEV_CORPUS,
+        DEV_QUESTIONS,
+        SEED_CORPUS,
+        SEED_QUESTIONS,
+        TOPIC_CORPUS,
+        WRITTEN_QUESTIONS,
+    )
 
     known = {
         "realtimeqa": (DEV_QUESTIONS, DEV_CORPUS),

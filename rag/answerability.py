@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from rag.evidence import Evidence
 from rag.passage import Passage
 from rag.specifics import Specifics, asked_kind
-from rag.terms import TermWeights, content_terms, entity_coverage, question_entities, term_present
+from rag.terms import (
+    TermWeights,
+    content_terms,
+    entity_coverage,
+    question_entities,
+    term_present,
+)
 
 # The features, in the order of the fitted weights.
 FEATURES = (

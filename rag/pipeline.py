@@ -25,10 +25,10 @@ from rag.context import ContextBlock, choose_context
 from rag.evidence import Evidence, EvidenceSelector
 from rag.extractive import compose
 from rag.passage import Filters, Passage
-from rag.specifics import adds_to_question
-from rag.timeframe import parse_as_of
 from rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
+from rag.specifics import adds_to_question
 from rag.terms import TermWeights
+from rag.timeframe import parse_as_of
 
 MAX_QUESTION_CHARS = 2000
 # Phrases by which a model says it cannot answer.
@@ -185,8 +185,8 @@ class AnswerPipeline:
             return verified
         blocks = self.context(evidence, passages)
         for block in blocks:  # what the model read may support what it wrote
-            shown = relevant.setdefault(block.passage, [])
-            shown.extend(t for t in block.sentences.values() if t not in shown)
+            allowed = relevant.setdefault(block.passage, [])
+            allowed.extend(t for t in block.sentences.values() if t not in allowed)
         shown, prompt = self._prompt(question, passages, blocks)
         draft = ""
         from llama_index.core.llms import ChatMessage

@@ -34,11 +34,12 @@ from rag.passage import Filters, Passage
 from rag.timeframe import Timeframe, resolve
 
 
-def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+def chroma_where(filters: Filters | None, dates: bool = False) -> dict[str, Any] | None:
     """The Chroma `where` clause for the outlet and article filters (None when there are none).
 
-    Dates are not sent to Chroma: a range filter there costs ~170 ms a query at 48k chunks, so
-    vector hits are filtered by date afterwards from the keyword index's columns (`keyword_mask`).
+    Dates are sent to Chroma only with `dates` (no keyword index to filter by): a range filter
+    there costs ~170 ms a query at 48k chunks, so vector hits are otherwise filtered by date
+    afterwards from the keyword index's columns (`keyword_mask`).
     """
     if not filters:
         return None
@@ -49,6 +50,10 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
     if filters.exclude_doc_ids:
         clauses.append({"doc_id": {"$nin": list(filters.exclude_doc_ids)}})
+    if dates and filters.date_from:
+        clauses.append({"published_n": {"$gte": published_number(filters.date_from)}})
+    if dates and filters.date_to:
+        clauses.append({"published_n": {"$lte": published_number(filters.date_to)}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -113,7 +118,7 @@ class HybridRetriever:
         vector = self.encoder.encode([query])[0] if self.settings.vector_weight > 0 else None
         index = self.store.keyword_index() if self.settings.keyword_weight > 0 else None
         allowed = keyword_mask(index, filters) if index is not None else None  # array operations, once per query
-        vector_hits = self._vector_hits(vector, filters)
+        vector_hits = self._vector_hits(vector, filters, by_mask=index is not None)
         ranked = self._candidates(query, vector_hits, index, allowed)
         if frame is not None and frame.window and index is not None:  # the window's own best candidates, however old the rest
             windowed = keyword_mask(index, dataclasses.replace(filters, date_from=frame.start.isoformat(), date_to=frame.end.isoformat()))
@@ -143,15 +148,16 @@ class HybridRetriever:
             if cid in stored
         ]
 
-    def _vector_hits(self, vector: np.ndarray | None, filters: Filters | None) -> list:
-        """Nearest chunks from Chroma (outlet and article filters applied there; dates later, by mask).
+    def _vector_hits(self, vector: np.ndarray | None, filters: Filters | None, by_mask: bool = True) -> list:
+        """Nearest chunks from Chroma (outlet and article filters applied there; dates later, by the
+        keyword index's mask, when `by_mask`, else by Chroma too).
 
         Twice the candidates are asked for when a date bound will remove some of them.
         """
         if vector is None:
             return []
-        dated = bool(filters and (filters.date_from or filters.date_to))
-        return self.store.vector_search(vector, self.settings.vector_candidates * (2 if dated else 1), chroma_where(filters))
+        dated = by_mask and bool(filters and (filters.date_from or filters.date_to))
+        return self.store.vector_search(vector, self.settings.vector_candidates * (2 if dated else 1), chroma_where(filters, dates=not by_mask))
 
     def _candidates(self, query: str, vector_hits: list, index: KeywordIndex | None, allowed: np.ndarray | None) -> dict[str, _Ranked]:
         ranked: dict[str, _Ranked] = {}

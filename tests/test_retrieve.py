@@ -136,3 +136,13 @@ def test_as_of_hides_later_articles_and_this_week_means_the_week_before_it(tmp_p
     assert february[0] == "pm-jan" and not {"pm-jun", "pm-sep"} & set(february)
     latest = [h.doc_id for h in hybrid.run("Who resigned as prime minister of Ruritania?", top_k=8, as_of=dt.date(2022, 12, 1))]
     assert latest[0] == "pm-sep"  # no time words: the most recent coverage of the story first
+
+
+def test_vectors_alone_still_honour_dates(tmp_path, encoder):
+    """Without a keyword index to filter by, the date bound goes to Chroma itself."""
+    import datetime as dt
+
+    _dated_store(tmp_path, encoder)
+    vectors_only = retriever(tmp_path / "store", encoder, keyword_weight=0.0)
+    found = {h.doc_id for h in vectors_only.run("Which prime minister of Ruritania resigned?", top_k=8, as_of=dt.date(2022, 2, 1))}
+    assert "pm-jan" in found and not {"pm-jun", "pm-sep"} & found
