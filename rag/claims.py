@@ -110,10 +110,12 @@ def build_claims(text: str, highlights: dict[int, list[str]]) -> list[Claim]:
 
 
 def _shares_topic(terms: set[str], sentence: str) -> bool:
-    """Whether a sentence is about the claim: at least two of its content words, or half of them."""
-    other = set(content_terms(sentence))
-    shared = sum(1 for t in terms if term_present(t, other))
-    return shared >= min(2, max(1, len(terms) // 2))
+    """Whether a sentence is about the claim: it shares two of the claim's content words that are
+    not names. Names alone ("Iran", "Russia") do not make a topic: in an archive about two
+    countries every sentence names both."""
+    names = {t for match in re.finditer(r"\b[A-Z][\w'’-]*", sentence) for t in content_terms(match.group(0))}
+    other = set(content_terms(sentence)) - names
+    return sum(1 for t in terms if t not in names and term_present(t, other)) >= 2
 
 
 def with_disputes(text: str, candidates: list[tuple[int, str]], question: str) -> str:

@@ -141,3 +141,35 @@ def test_as_of_dates_are_read_in_either_form_and_refused_clearly():
         assert "YYYY-MM-DD" in str(exc)
     else:
         raise AssertionError("a non-date was accepted")
+
+
+# ----- who says what -----------------------------------------------------------------------------------
+def test_claims_keep_their_speaker_and_the_sources_that_deny_them():
+    from rag.claims import build_claims, speaker_of
+
+    assert speaker_of("U.S. officials say Iran has provided Russia with artillery rounds.") == "U.S. officials"
+    assert speaker_of("Iran has given Russia drones, according to the Wall Street Journal.") == "Wall Street Journal"
+    assert speaker_of("“We are concerned,” Kirby said.") == "Kirby"
+    assert speaker_of("The drones hit Kyiv on Monday.") is None
+    claims = build_claims(
+        "Iran has sent ballistic missiles to Russia [1]. Iran denied sending ballistic missiles [2].",
+        {1: ["U.S. officials say Iran has sent ballistic missiles to Russia."], 2: ["Iran denied sending ballistic missiles to Russia."]},
+    )
+    assert [(c.said_by, c.citations, c.disputed_by) for c in claims] == [("U.S. officials", [1], [2]), ("Iran", [2], [])]
+
+
+def test_a_disputed_yes_no_question_gets_both_sides_and_no_bare_yes():
+    from rag.claims import with_disputes
+
+    candidates = [
+        (0, "U.S. officials say Iran has sent ballistic missiles to Russia."),
+        (1, "Iran denied sending any ballistic missiles to Russia."),
+        (2, "The White House has not confirmed that Iran sent the missiles."),
+        (3, "Iran denied that its football team was paid to lose."),  # a denial on another topic
+    ]
+    answer = with_disputes("Yes, Iran has sent ballistic missiles to Russia [1].", candidates, "Has Iran sent ballistic missiles to Russia?")
+    assert answer.startswith("Iran has sent ballistic missiles to Russia [1].")
+    assert "Iran denied sending any ballistic missiles to Russia [2]." in answer and "not confirmed" in answer
+    assert "football" not in answer
+    undisputed = with_disputes("Russia has helped Iran launch satellites [1].", candidates, "How has Russia helped Iran's space program?")
+    assert undisputed == "Russia has helped Iran launch satellites [1]."
