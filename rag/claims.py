@@ -42,8 +42,12 @@ SPEAKER_PATTERNS = (
     re.compile(rf"(?P<who>(?:{_NAME}\s+)?{_GROUP}|{_NAME})\s+(?:have |has |had )?{_VERB}\b"),
     re.compile(rf"\b{_VERB}\s+(?P<who>{_NAME})"),
 )
-# Capitalised words that open sentences or name no one.
-NOT_SPEAKERS = frozenset("The A An This That It In On But And However Despite He She They We I Its Their".split())
+# Capitalised words that open sentences or name no one (days and months come before "said" too).
+NOT_SPEAKERS = frozenset(
+    "The A An This That It In On But And However Despite He She They We I Its Their "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August "
+    "September October November December".split()
+)
 
 
 @dataclass
@@ -68,7 +72,9 @@ def speaker_of(sentence: str) -> str | None:
             words = who.split()
             while words and words[0] in NOT_SPEAKERS:
                 words = words[1:]
-            if words and words[0][0].isupper():
+            while words and words[-1] in NOT_SPEAKERS:
+                words = words[:-1]
+            if words and (words[0][0].isupper() or re.fullmatch(_GROUP, words[-1])):
                 return " ".join(words)
     return None
 
