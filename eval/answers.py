@@ -427,10 +427,15 @@ def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[
         for kind in sorted({o.question.type for o in run.outcomes}):
             chosen = AnswerRun(run.config, [o for o in run.outcomes if o.question.type == kind], run.info).summary()
             by_type.setdefault(kind, {})[run.config.name] = chosen
-    type_rows = [[kind, by_type[kind][runs[0].config.name]["questions"]] + [
-        f"min facts {fmt(by_type[kind][r.config.name].get('min_facts'))}, gold {fmt(by_type[kind][r.config.name].get('gold_cited'))}, "
-        f"abstained {by_type[kind][r.config.name].get('abstentions')}" for r in runs] for kind in by_type]
-    report.add("### Per kind of question\n\n" + md_table(["kind", "questions", *[run.config.name for run in runs]], type_rows))
+    def kind_cell(kind: str, name: str) -> str:
+        found = by_type[kind].get(name)  # a configuration stopped by --time-budget may have none of a kind
+        if not found:
+            return "–"
+        return (f"{found['questions']} asked: fact recall {fmt(found.get('fact_recall'))}, min facts {fmt(found.get('min_facts'))}, "
+                f"gold {fmt(found.get('gold_cited'))}, abstained {found.get('abstentions')}")
+
+    type_rows = [[kind] + [kind_cell(kind, r.config.name) for r in runs] for kind in by_type]
+    report.add("### Per kind of question\n\n" + md_table(["kind", *[run.config.name for run in runs]], type_rows))
     common = set.intersection(*({o.question.id for o in run.outcomes} for run in runs)) if runs else set()
     if any(len(run.outcomes) != len(common) for run in runs):
         shared = {run.config.name: AnswerRun(run.config, [o for o in run.outcomes if o.question.id in common], run.info) for run in runs}
