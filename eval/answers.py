@@ -30,6 +30,7 @@ from eval.metrics import (
     MinFactsReached,
     Score,
     markers,
+    percentile,
     summarise,
 )
 from eval.report import Report, fmt, md_escape, md_table, plot_latency
@@ -198,10 +199,10 @@ class AnswerRun:
             "abstentions": sum(1 for o in outcomes if o.record.get("abstained")),
             "with_dangling_markers": sum(1 for o in outcomes if (o.scores.get("dangling_markers") and o.scores["dangling_markers"].value)),
             "total_p50_s": statistics.median(totals) if totals else None,
-            "total_p95_s": _percentile(totals, 0.95),
+            "total_p95_s": percentile(totals, 95),
             "total_max_s": totals[-1] if totals else None,
             "first_token_p50_s": statistics.median(firsts) if firsts else None,
-            "first_token_p95_s": _percentile(firsts, 0.95),
+            "first_token_p95_s": percentile(firsts, 95),
         }
 
 
@@ -215,13 +216,6 @@ def _right_and_cited(outcome: AnswerOutcome, with_silver: bool = False) -> bool:
         return True
     wanted = set(outcome.question.silver_docs) if with_silver else set()
     return bool(wanted & {c.get("doc_id") for c in outcome.record.get("citations", [])})
-
-
-def _percentile(values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank percentile of sorted `values` (None when empty)."""
-    if not values:
-        return None
-    return values[min(len(values) - 1, max(0, int(round(share * len(values) + 0.5)) - 1))]
 
 
 Answerer = Callable[[Question], tuple[dict[str, Any], float | None]]  # -> (answer JSON, first-token seconds)
@@ -399,26 +393,30 @@ def _answer_block(outcome: AnswerOutcome) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary_table(runs: Sequence[AnswerRun], summaries: Mapping[str, Mapping[str, Any]]) -> str:
+    """The metric-by-configuration table of `SUMMARY_COLUMNS` for these summaries (one per run)."""
+    rows = [[label] + [summaries[run.config.name].get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
+    return md_table(["metric", *[run.config.name for run in runs]], rows)
+
+
 def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[Question]) -> None:
     """Summary table, failures first (question, answer, citations, gold), every answer, plots, JSON."""
     summaries = {run.config.name: run.summary() for run in runs}
-    rows = [[label] + [summaries[run.config.name].get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
     kinds = {}
     for q in questions:
         kinds[q.type] = kinds.get(q.type, 0) + 1
     report.add(
         f"## Summary\n\nQuestions: {len(questions)} ({', '.join(f'{n} {t}' for t, n in sorted(kinds.items()))}).\n\n"
-        + md_table(["metric", *[run.config.name for run in runs]], rows)
+        + summary_table(runs, summaries)
         + "\n\nMeans are over the questions a metric applies to (fact checks: questions with facts; gold and "
         "citation checks: answerable questions; answer_text: RealTime QA questions)."
     )
     for half in ("A", "B"):
         halves = {run.config.name: run.summary(half) for run in runs}
-        rows = [[label] + [halves[run.config.name].get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
         report.add(
             f"### Half {half} only ({halves[runs[0].config.name]['questions']} questions)\n\n"
             "Half A is what any tuned number was fitted on (`newsrag eval calibrate`); half B was held back.\n\n"
-            + md_table(["metric", *[run.config.name for run in runs]], rows)
+            + summary_table(runs, halves)
         )
         summaries_by_half = report.data.setdefault("halves", {})
         summaries_by_half[half] = halves
@@ -439,13 +437,12 @@ def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[
     common = set.intersection(*({o.question.id for o in run.outcomes} for run in runs)) if runs else set()
     if any(len(run.outcomes) != len(common) for run in runs):
         shared = {run.config.name: AnswerRun(run.config, [o for o in run.outcomes if o.question.id in common], run.info) for run in runs}
-        rows = [[label] + [shared[run.config.name].summary().get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
-        rows_b = [[label] + [shared[run.config.name].summary("B").get(key) for run in runs] for key, label in SUMMARY_COLUMNS]
         report.add(
             f"### On the {len(common)} questions every configuration answered\n\n"
             + ", ".join(f"{run.config.name}: {len(run.outcomes)} of {len(questions)} questions" for run in runs)
-            + " (a configuration stops asking at `--time-budget`).\n\n" + md_table(["metric", *[run.config.name for run in runs]], rows)
-            + "\n\nHalf B of them only:\n\n" + md_table(["metric", *[run.config.name for run in runs]], rows_b)
+            + " (a configuration stops asking at `--time-budget`).\n\n"
+            + summary_table(runs, {name: run.summary() for name, run in shared.items()})
+            + "\n\nHalf B of them only:\n\n" + summary_table(runs, {name: run.summary("B") for name, run in shared.items()})
         )
         report.data["common_questions"] = sorted(common)
     report.add("### Configurations\n\n" + "\n".join(f"- **{run.config.name}**: {run.info.get('description', '')}" for run in runs))

@@ -154,12 +154,12 @@ def _matrix(cases: Sequence[Case]):
     return np.array([[c.features.get(f, 0.0) for f in FEATURES] for c in cases]), np.array([1 if c.answerable else 0 for c in cases])
 
 
-def probability(fit_intercept: float, weights: dict[str, float], case: Case) -> float:
-    """The fitted model's probability for one case (the same formula as rag/answerability.py)."""
-    import math
+def fitted_model(intercept: float, weights: dict[str, float], threshold: float = 0.5):
+    """The answer stage's own `AnswerabilityModel` with these numbers: what is reported is what answering computes."""
+    from newsrag.settings import AbstentionSettings
+    from rag.answerability import AnswerabilityModel
 
-    z = fit_intercept + sum(weights[f] * case.features.get(f, 0.0) for f in FEATURES)
-    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+    return AnswerabilityModel(AbstentionSettings(intercept=intercept, weights=weights, threshold=threshold))
 
 
 def rates(cases: Sequence[Case], probabilities: Sequence[float], threshold: float) -> dict[str, Any]:
@@ -192,7 +192,8 @@ def fit_abstention(cases: Sequence[Case]) -> AbstentionFit:
     raw = model.coef_[0] / std
     intercept = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
     weights = {f: float(w) for f, w in zip(FEATURES, raw)}
-    train_p = [probability(intercept, weights, c) for c in train]
+    model = fitted_model(intercept, weights)
+    train_p = [model.probability(c.features) for c in train]
     answerable_p = sorted((p for p, c in zip(train_p, train) if c.answerable), reverse=True)
     index = max(0, min(len(answerable_p) - 1, int(np.ceil(TARGET_ANSWERED * len(answerable_p))) - 1))
     threshold = float(answerable_p[index]) if answerable_p else 0.5
@@ -201,7 +202,7 @@ def fit_abstention(cases: Sequence[Case]) -> AbstentionFit:
         for set_name in ["all", *sorted({c.set_name for c in cases})]:
             chosen = [c for c in cases if c.half == half and (set_name == "all" or c.set_name == set_name)]
             if chosen:
-                figures[f"{half}/{set_name}"] = rates(chosen, [probability(intercept, weights, c) for c in chosen], threshold)
+                figures[f"{half}/{set_name}"] = rates(chosen, [model.probability(c.features) for c in chosen], threshold)
     return AbstentionFit(intercept, weights, threshold, figures)
 
 

@@ -2,7 +2,7 @@
 
 A small model will answer anything, so whether to answer at all is decided here, outside it.
 The decision is a logistic score over a few measurements of the evidence, with weights fitted
-by `newsrag eval abstention` on labelled cases (RealTime QA questions over a store that holds
+by `newsrag eval calibrate` on labelled cases (RealTime QA questions over a store that holds
 their articles, the same questions with those articles excluded, the seed and written sets),
 fitted on one half of the questions and reported on the other. The fitted numbers live in
 `AnswerSettings` (newsrag/settings.py) with the figures they gave.

@@ -7,9 +7,8 @@ claim, the denial is quoted too, so the reader sees who claims what.
 
 from __future__ import annotations
 
-
 from rag.citations import attach_markers
-from rag.claims import DISPUTE
+from rag.claims import disputes
 from rag.evidence import Evidence, EvidenceSentence
 
 # Sentences quoted at most, and how close to the best one a sentence must score to be quoted.
@@ -25,8 +24,8 @@ def choose_sentences(evidence: Evidence) -> list[EvidenceSentence]:
         return []
     best = top[0].score
     chosen = [s for s in top if s.score >= RELATIVE_SCORE * best][:MAX_SENTENCES]
-    if not any(DISPUTE.search(s.text) for s in chosen):
-        dispute = next((s for s in top if DISPUTE.search(s.text) and s.score >= DISPUTE_RELATIVE_SCORE * best), None)
+    if not any(disputes(s.text) for s in chosen):
+        dispute = next((s for s in top if disputes(s.text) and s.score >= DISPUTE_RELATIVE_SCORE * best), None)
         if dispute is not None and dispute not in chosen:
             chosen.append(dispute)
     return chosen

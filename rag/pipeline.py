@@ -178,8 +178,12 @@ class AnswerPipeline:
         checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True)
         relevant = evidence.relevant()
         disputed = [(s.passage, s.text) for s in evidence.top() if s.score >= self.settings.answer.anchor_share * evidence.best_score]
+
+        def checked(text: str) -> VerifiedAnswer:  # markers: 1-based passage numbers; denials on its topic added
+            return checker.run(with_disputes(text, disputed, question), passages, relevant, question)
+
         if llm is None:  # checked before it is shown: the reader sees the final numbering
-            verified = checker.run(with_disputes(compose(evidence), disputed, question), passages, relevant, question)
+            verified = checked(compose(evidence))
             yield StreamEvent("token", verified.text)
             timings.setdefault("first_token_s", time.perf_counter() - began)
             return verified
@@ -198,10 +202,10 @@ class AnswerPipeline:
                 timings.setdefault("first_token_s", time.perf_counter() - began)
                 draft += delta
                 yield StreamEvent("token", delta)
-        verified = checker.run(with_disputes(_to_passage_numbers(draft, shown), disputed, question), passages, relevant, question)
+        verified = checked(_to_passage_numbers(draft, shown))
         notes.extend(verified.notes)
         if not verified.cited or MODEL_ABSTAINS.search(draft) or not adds_to_question(question, verified.text):
-            quoted = checker.run(with_disputes(compose(evidence), disputed, question), passages, relevant, question)
+            quoted = checked(compose(evidence))
             if checker.answers(question, quoted):
                 notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
                 return quoted
