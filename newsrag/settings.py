@@ -127,6 +127,18 @@ class AbstentionSettings(BaseModel):
     threshold: float = Field(0.5306, ge=0, le=1, description="Answer when the probability reaches this (answers 90% of half A's answerable cases)")
 
 
+class CompletionSettings(BaseModel):
+    """How a list answer is completed and a yes/no answer given both sides (rag/completion.py)."""
+
+    # Calibration notes: README "Complete lists and both sides".
+    wide_passages: int = Field(10, ge=1, le=50, description="Passages retrieved to find the articles a list or yes/no answer reads whole")
+    wide_articles: int = Field(5, ge=1, le=20, description="Articles read whole for a list or yes/no answer")
+    wide_chunks: int = Field(80, ge=0, le=400, description="Most chunks those articles add (the sentence scoring is the cost)")
+    max_items: int = Field(6, ge=0, le=20, description="Most sentences added to complete a list (an editor's length, not fitted)")
+    min_new_terms: int = Field(2, ge=1, le=10, description="Content words an added item names that the answer does not yet")
+    side_sources: int = Field(2, ge=1, le=6, description="Articles whose report, and denials at most, a yes/no answer quotes")
+
+
 class AnswerSettings(BaseModel):
     """What the model reads and when newsrag answers at all (rag/context.py, rag/answerability.py)."""
 
@@ -138,6 +150,7 @@ class AnswerSettings(BaseModel):
     anchor_share: float = Field(0.3, ge=0, le=1, description="An anchor scores at least this share of the best sentence")
     neighbours: int = Field(1, ge=0, le=3, description="Sentences either side of an anchor shown with it")
     abstention: AbstentionSettings = AbstentionSettings()
+    completion: CompletionSettings = CompletionSettings()
 
 
 class ServeSettings(BaseModel):

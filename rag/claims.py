@@ -23,13 +23,15 @@ from rag.terms import content_terms, term_present
 # A sentence that disputes a claim, in the words any newsroom uses for a denial or a missing
 # confirmation.
 DISPUTE = re.compile(
-    r"\b(den(?:y|ies|ied|ial|ials)|(?:has|have|had|did|could) not (?:yet )?(?:officially |independently )?(?:confirm|verif)\w*|"
-    r"not (?:been )?(?:confirmed|verified)|unconfirmed|unverified|reject\w*|dismiss\w*|refut\w*|disput\w*|"
-    r"baseless|fabricat\w*|untrue|no evidence)\b",
+    r"\b(den(?:y|ies|ied|ying|ial|ials)|(?:has|have|had|did|does|do|could|would|cannot|can't) not (?:yet )?(?:officially |independently )?(?:confirm|verif)\w*|"
+    r"(?:hasn't|haven't|didn't|couldn't|wouldn't|can't) (?:yet )?(?:officially |independently )?(?:confirm|verif)\w*|"
+    r"declined to (?:confirm|comment)|not (?:been )?(?:confirmed|verified)|unconfirmed|unverified|reject\w*|dismiss\w*|refut\w*|rebut\w*|"
+    r"disput\w*|contradict\w*|baseless|unfounded|groundless|fabricat\w*|untrue|false(?:ly|hood)?|lies|nonsense|propaganda|"
+    r"no (?:evidence|proof|sign|indication)|without (?:evidence|proof))\b",
     re.I,
 )
 # A question answered by yes or no.
-YES_NO = re.compile(r"^\s*(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b", re.I)
+YES_NO = re.compile(r"^\s*(?:[^,?]{1,60},\s*)?(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b", re.I)  # "In 2022, did ..." too
 # A bare yes or no opening an answer.
 BARE_VERDICT = re.compile(r"^\s*(yes|no)\b[,.!]?\s*", re.I)
 
@@ -79,9 +81,13 @@ def speaker_of(sentence: str) -> str | None:
     return None
 
 
+# "did not deny" is the opposite of a denial.
+NOT_DENIED = re.compile(r"\b(?:not|never|n't)\s+(?:\w+ly\s+)?den(?:y|ied|ying)\b", re.I)
+
+
 def disputes(sentence: str) -> bool:
-    """Whether a sentence denies a claim or says it is unconfirmed."""
-    return bool(DISPUTE.search(sentence))
+    """Whether a sentence denies a claim or says it is unconfirmed ("did not deny" does neither)."""
+    return bool(DISPUTE.search(NOT_DENIED.sub(" ", sentence)))
 
 
 def is_yes_no(question: str) -> bool:
@@ -110,12 +116,12 @@ def build_claims(text: str, highlights: dict[int, list[str]]) -> list[Claim]:
         disputed_by = []
         if not disputes(plain):  # a denial is not disputed by itself
             disputed_by = [n for n, sentences in sorted(highlights.items())
-                           if any(disputes(s) and s not in support and _shares_topic(terms, s) for s in sentences)]
+                           if any(disputes(s) and s not in support and shares_topic(terms, s) for s in sentences)]
         claims.append(Claim(plain, numbers, said_by, disputed_by))
     return claims
 
 
-def _shares_topic(terms: set[str], sentence: str) -> bool:
+def shares_topic(terms: set[str], sentence: str) -> bool:
     """Whether a sentence is about the claim: it shares two of the claim's content words that are
     not names. Names alone ("Iran", "Russia") do not make a topic: in an archive about two
     countries every sentence names both."""
@@ -139,7 +145,7 @@ def with_disputes(text: str, candidates: list[tuple[int, str]], question: str) -
     added = [
         attach_markers(sentence, [passage + 1])
         for passage, sentence in candidates
-        if disputes(sentence) and sentence not in plain and _shares_topic(claim_terms, sentence)
+        if disputes(sentence) and sentence not in plain and shares_topic(claim_terms, sentence)
     ]
     if not added and not any(disputes(s.text) for s in split_sentences(plain)):
         return text

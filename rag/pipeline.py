@@ -9,6 +9,7 @@ differ from the streamed draft (citations repaired, unsupported sentences remove
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ from rag.answer import Answer, Citation
 from rag.answerability import AnswerabilityModel, Verdict
 from rag.citations import CitationChecker, VerifiedAnswer
 from rag.claims import build_claims, with_disputes
+from rag.completion import AnswerCompleter, question_form
 from rag.condense import condense_by_rule, condense_with_llm
 from rag.context import ContextBlock, choose_context
 from rag.evidence import Evidence, EvidenceSelector
@@ -133,7 +135,8 @@ class AnswerPipeline:
             yield StreamEvent("token", ABSTAIN_ANSWER)
             answer.answer, answer.abstained = ABSTAIN_ANSWER, True
         else:
-            verified = yield from self._generate(standalone, passages, evidence, llm, answer.notes, timings, generate_began)
+            widen = functools.partial(self._widen, question, standalone, history, passages, filters, as_of)
+            verified = yield from self._generate(standalone, passages, evidence, widen, llm, answer.notes, timings, generate_began)
             self._fill(answer, verified, passages)
         timings["generate_s"] = time.perf_counter() - generate_began
         timings["total_s"] = time.perf_counter() - began
@@ -174,7 +177,31 @@ class AnswerPipeline:
             load()
 
     # ----- steps --------------------------------------------------------------------------------
-    def _generate(self, question, passages, evidence, llm, notes, timings, began) -> Iterator[StreamEvent]:
+    def _widen(self, question: str, standalone: str, history, passages: list[Passage], filters: Filters | None, as_of: dt.date) -> tuple[list[Passage], Evidence]:
+        """For a list or a yes/no question, the best articles read whole: the passages with the rest
+        of those articles' chunks appended (so earlier passage numbers stay valid), and their evidence.
+        Called after the model has written (the reader's first token does not wait for it); it
+        extends `passages` in place, so that the answer's citations can name the added chunks.
+
+        Items of a list and the denial of a claim are rarely in the chunk that matches the question
+        best; they are further down the same articles. A single-fact question is left as it is.
+        """
+        c = self.settings.answer.completion
+        if question_form(standalone) == "single":
+            return passages, Evidence()
+        wider = self.retriever.run(standalone, top_k=c.wide_passages, filters=filters, as_of=as_of)
+        articles = list(dict.fromkeys(p.doc_id for p in [*passages, *wider]))[: c.wide_articles]
+        have = {p.chunk_id for p in passages}
+        extra: list[Passage] = []
+        for doc_id in articles:
+            for chunk in self.store.document_chunks(doc_id):
+                if chunk.chunk_id not in have and len(extra) < c.wide_chunks:
+                    extra.append(Passage.from_stored(chunk.chunk_id, chunk.text, chunk.metadata, 0.0))
+                    have.add(chunk.chunk_id)
+        passages.extend(extra)
+        return passages, self._select_evidence(question, standalone, history, passages)
+
+    def _generate(self, question, passages, evidence, widen, llm, notes, timings, began) -> Iterator[StreamEvent]:
         checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True)
         relevant = evidence.relevant()
         disputed = [(s.passage, s.text) for s in evidence.top() if s.score >= self.settings.answer.anchor_share * evidence.best_score]
@@ -182,8 +209,24 @@ class AnswerPipeline:
         def checked(text: str) -> VerifiedAnswer:  # markers: 1-based passage numbers; denials on its topic added
             return checker.run(with_disputes(text, disputed, question), passages, relevant, question)
 
+        def completed(draft: VerifiedAnswer) -> VerifiedAnswer:  # the items and the other side the draft leaves out
+            before = _in_passage_numbers(draft) if draft.cited else ""
+            if not before and question_form(question) != "yes_no":  # an empty yes/no draft may still get what the sources report
+                return draft
+            _, wide_evidence = widen()
+            completion = self._completer().run(question, before, wide_evidence if wide_evidence.sentences else evidence, passages)
+            if completion.text == before:
+                return draft
+            if not completion.text:  # it only restated a yes/no question, and no source reports on it
+                return checked(compose(evidence)) if before else draft
+            for passage, sentence in completion.added:
+                allowed = relevant.setdefault(passage, [])
+                if sentence not in allowed:
+                    allowed.append(sentence)
+            return checked(completion.text)
+
         if llm is None:  # checked before it is shown: the reader sees the final numbering
-            verified = checked(compose(evidence))
+            verified = completed(checked(compose(evidence)))
             yield StreamEvent("token", verified.text)
             timings.setdefault("first_token_s", time.perf_counter() - began)
             return verified
@@ -208,10 +251,14 @@ class AnswerPipeline:
             quoted = checked(compose(evidence))
             if checker.answers(question, quoted):
                 notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
-                return quoted
+                return completed(quoted)
+            sides = completed(VerifiedAnswer(text=""))  # a yes/no question: what the sources on its topic report
+            if sides.cited:
+                notes.append("the model's answer was not supported by the passages; quoting what they report on the question instead")
+                return sides
             notes.append("the model's answer was not supported by the passages, and no passage covers the question")
             return VerifiedAnswer(text="")
-        return verified
+        return completed(verified)
 
     def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage]) -> Evidence:
         """Score sentences against the user's words; a follow-up adds the previous question's
@@ -273,6 +320,10 @@ class AnswerPipeline:
             self._weights = (id(index), TermWeights.from_keyword_index(index))
         return self._weights[1]
 
+    def _completer(self) -> AnswerCompleter:
+        c = self.settings.answer.completion
+        return AnswerCompleter(c.max_items, c.min_new_terms, c.side_sources)
+
     def _selector(self) -> EvidenceSelector:
         return EvidenceSelector(self.encoder, self._term_weights())
 
@@ -285,6 +336,11 @@ def _judged_question(question: str, standalone: str, history: Sequence[Sequence[
     if not standalone.startswith(question + " ("):  # a rewrite, not the rule's question-plus-last-turn string
         return standalone
     return f"{question} {history[-1][0]}"
+
+
+def _in_passage_numbers(verified: VerifiedAnswer) -> str:
+    """A checked answer's text with its citation numbers turned back into 1-based passage numbers."""
+    return _to_passage_numbers(verified.text, verified.cited)
 
 
 def _to_passage_numbers(draft: str, shown: list[int]) -> str:

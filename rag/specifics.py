@@ -141,6 +141,8 @@ def asked_kind(question: str) -> str:
 
 # Words a copy editor strikes as vague: they fill a sentence without saying what.
 VAGUE_WORDS = frozenset(content_terms("thing things stuff something anything everything various lots kinds sorts matters items"))
+# Words that assert or point at a source without adding a fact: "Yes, X was indeed Y, as stated in [1]" restates X.
+ASSERTING_WORDS = frozenset(content_terms("yes indeed actually really truly true correct stated states sources source cited"))
 
 
 def adds_to_question(question: str, answer: str) -> bool:
@@ -148,18 +150,18 @@ def adds_to_question(question: str, answer: str) -> bool:
     asks for a specific (who / which / what / when / where / how many) and the answer only restates it."""
     if not ASKS_FOR_SPECIFIC.search(question):
         return True
-    return bool(_additions(question, answer))
+    return bool(additions(question, answer))
 
 
 def is_vague(question: str, sentence: str) -> bool:
     """Whether `sentence` adds nothing to `question` but vague words ("Iran has given Russia many things")."""
     terms = content_terms(MARKER.sub(" ", sentence))
-    return any(t in VAGUE_WORDS for t in terms) and not _additions(question, sentence)
+    return any(t in VAGUE_WORDS for t in terms) and not additions(question, sentence)
 
 
-def _additions(question: str, sentence: str) -> list[str]:
-    """The terms and numbers of `sentence` that the question lacks (vague words do not count)."""
+def additions(question: str, sentence: str) -> list[str]:
+    """What a sentence adds to a question: the terms and numbers of `sentence` that the question lacks (vague words do not count)."""
     sentence = MARKER.sub(" ", sentence)
     asked = set(content_terms(question))
-    new_terms = [t for t in content_terms(sentence) if not term_present(t, asked) and t not in VAGUE_WORDS]
+    new_terms = [t for t in content_terms(sentence) if not term_present(t, asked) and t not in VAGUE_WORDS and t not in ASSERTING_WORDS]
     return new_terms + sorted(numbers_in(sentence) - numbers_in(question))

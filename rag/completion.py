@@ -1,0 +1,188 @@
+"""Complete answers: every item of a list, and both sides of a disputed yes/no question.
+
+A small model names one item of five and answers "Is it true that X?" with "Yes, X [1]." even
+when the article it cites says that X is denied. Neither is left to the model. After it writes,
+the answer is completed from the evidence, the way an editor completes a reporter's draft:
+
+- A question that asks for several things (a plural "which countries", a count "which four",
+  an open "what has X given") gets every further item the relevant evidence holds: each
+  evidence sentence that bears on the question and names something the answer does not yet
+  name is added with its own citation, near-duplicates merged, across every retrieved article.
+- A yes/no question is never answered by restating it with "Yes" in front: sentences that add
+  nothing to the question are dropped, what the best sources report is quoted with who reports
+  it, and every denial or missing confirmation on the same topic in any retrieved passage is
+  quoted beside it. A bare "Yes," or "No," is dropped when the other side is there.
+
+Sentences are added verbatim with passage-number markers; the citation checker then verifies
+them like any other answer sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.instructions import looks_like_instruction
+from index.sentences import split_sentences
+from rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic
+from rag.citations import MARKER, attach_markers
+from rag.evidence import RELEVANT_SHARE, Evidence, EvidenceSentence
+from rag.passage import Passage
+from rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
+from rag.terms import content_terms, term_present
+
+# A question word followed, within a few words, by a plural noun: "which countries", "what steps",
+# "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).
+_WH = re.compile(r"\b(?:which|what)\b((?:\s+[\w.’'-]+){1,4})", re.I)
+_VERBS = frozenset("is are was were has have had did does do will would can could should may might".split())
+_NOT_PLURAL = frozenset("this its his has was does is us gas news series species politics physics economics bus".split())
+# "What has Iran given Russia?", "What did the minister announce?": the answer is whatever was done, often several things.
+_OPEN_WHAT = re.compile(r"^\s*what\s+(?:has|have|had|did|does|do)\b", re.I)
+# Questions whose items are names: "which countries", "who shared the prize".
+ASKS_FOR_NAMES = re.compile(r"\b(?:which|who|whom)\b", re.I)
+# "Who are the candidates", "Who were the victims".
+_PLURAL_WHO = re.compile(r"^\s*who\s+(?:are|were|have)\b", re.I)
+_COUNT = re.compile(r"\b(?:(?:which|what|the|name)\s+(?:[\w.’'-]+\s+)?)(" + "|".join(w for w, n in NUMBER_WORDS.items() if n >= 2) + r"|[2-9]|[1-9]\d)\b", re.I)  # a count, not a year
+
+
+def question_form(question: str) -> str:
+    """What shape of answer a question asks for: "yes_no", "list" or "single".
+
+    A journalist's reading of the question, for any archive: a verb-first question asks for a
+    verdict; a plural or counted object ("which countries", "which four citizens"), "who are",
+    or an open "what has X done" asks for every item the articles give.
+    """
+    if is_yes_no(question):
+        return "yes_no"
+    if asked_kind(question) == "number":
+        return "single"  # "how many ..." is one figure, however plural its noun
+    if _OPEN_WHAT.search(question) or _PLURAL_WHO.search(question) or _COUNT.search(question):
+        return "list"
+    for match in _WH.finditer(question):
+        for word in match.group(1).split():
+            lowered = word.lower().strip(".,?;:")
+            if lowered in _VERBS:
+                break
+            if len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith(("ss", "'s", "’s", "us")) and lowered not in _NOT_PLURAL:
+                return "list"
+    return "single"
+
+
+@dataclass
+class Completion:
+    """An answer (markers: 1-based passage numbers) with what completing it added."""
+
+    text: str
+    added: list[tuple[int, str]] = field(default_factory=list)  # (passage index, sentence) quoted in
+
+
+class AnswerCompleter:
+    """Add the items and the other side that a draft answer leaves out.
+
+    >>> completer = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2)  # doctest: +SKIP
+    >>> completer.run("What has Iran given Russia?", "Iran has given Russia tank rounds [1].", evidence, passages).text  # doctest: +SKIP
+    'Iran has given Russia tank rounds [1]. Iran has sent hundreds of Shahed drones ... [3]. ...'
+    """
+
+    def __init__(self, max_items: int, min_new_terms: int, side_sources: int) -> None:
+        self.max_items = max_items  # most sentences added to a list answer
+        self.min_new_terms = min_new_terms  # content words an added item must name that the answer does not
+        self.side_sources = side_sources  # articles whose report a yes/no answer quotes
+
+    def run(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
+        """The completed answer for a question of any form (a single fact is left as it is)."""
+        form = question_form(question)
+        if form == "list":
+            return self._complete_list(question, text, evidence)
+        if form == "yes_no":
+            return self._state_sides(question, text, evidence, passages)
+        return Completion(text)
+
+    # ----- lists --------------------------------------------------------------------------------
+    def _complete_list(self, question: str, text: str, evidence: Evidence) -> Completion:
+        """Add, best first, each relevant sentence about everyone the question names that names a
+        further item: for "which" and "who" questions a name the answer lacks (the items of
+        "which countries" are names), otherwise content words the answer lacks."""
+        plain = _plain(text)
+        said = set(content_terms(f"{question} {plain}"))
+        named = f"{question} {plain}"
+        wants_names = bool(ASKS_FOR_NAMES.search(question))
+        chosen_terms = [set(content_terms(s.text)) for s in split_sentences(plain)]  # a source sentence the answer already paraphrases is not a new item
+        added: list[tuple[int, str]] = []
+        for sentence in self._relevant(evidence):
+            if len(added) >= self.max_items:
+                break
+            if sentence.text in plain or sentence.entities < 1.0:  # an item of "what has Iran given Russia" is about Iran and Russia
+                continue
+            terms = set(content_terms(sentence.text))
+            new = {t for t in terms if not term_present(t, said)}
+            if len(new) < self.min_new_terms or any(_overlap(terms, other) > NEAR_DUPLICATE for other in chosen_terms):
+                continue
+            if wants_names and not Specifics.of(sentence.text).minus(named).names:
+                continue
+            added.append((sentence.passage, sentence.text))
+            chosen_terms.append(terms)
+            said |= terms
+            named += " " + sentence.text
+        return Completion(_joined(text, added), added)
+
+    # ----- yes/no -------------------------------------------------------------------------------
+    def _state_sides(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
+        kept = [s.text for s in split_sentences(text) if additions(question, BARE_VERDICT.sub("", s.text, count=1))]  # "Yes, <the question> [1]." asserts what was asked
+        text = " ".join(kept)
+        plain = _plain(text)
+        reports: list[tuple[int, str]] = []
+        seen_docs: set[str] = set()
+        topic = set(content_terms(question))
+        for sentence in self._relevant(evidence):
+            doc = passages[sentence.passage].doc_id
+            if len(reports) >= self.side_sources or doc in seen_docs or sentence.text in plain or not shares_topic(topic, sentence.text):
+                continue
+            seen_docs.add(doc)
+            reports.append((sentence.passage, sentence.text))
+        denials = self._denials(question, plain, evidence, passages)
+        added = list(dict.fromkeys([*reports, *denials]))
+        if denials or any(disputes(s) for _, s in reports):
+            text = BARE_VERDICT.sub("", text, count=1)
+            text = text[:1].upper() + text[1:]
+        return Completion(_joined(text, added), added)
+
+    def _denials(self, question: str, plain: str, evidence: Evidence, passages: list[Passage]) -> list[tuple[int, str]]:
+        """Every denial or missing confirmation on the question's topic, from any retrieved passage,
+        best-scoring first (the whole passages are read: a denial rarely shares the question's words)."""
+        topic = set(content_terms(question))
+        score = {(s.passage, s.text): s.score for s in evidence.sentences}
+        found: dict[tuple[int, str], float] = {}
+        seen: set[tuple[str, str]] = set()
+        for index, passage in enumerate(passages):
+            for sentence in split_sentences(passage.text):
+                key = (passage.doc_id, sentence.text)
+                if key in seen or sentence.text in plain or not disputes(sentence.text) or looks_like_instruction(sentence.text):
+                    continue
+                seen.add(key)
+                if shares_topic(topic, sentence.text):
+                    found[(index, sentence.text)] = score.get((index, sentence.text), 0.0)
+        ranked = sorted(found, key=lambda k: -found[k])
+        return ranked[: self.side_sources]
+
+    def _relevant(self, evidence: Evidence) -> list[EvidenceSentence]:
+        """The evidence sentences that bear on the question (by the rule every supporting sentence meets), best first."""
+        best = evidence.best_score
+        return [s for s in evidence.sentences if s.score >= RELEVANT_SHARE * best and not s.vague]
+
+
+# Share of an added sentence's content words already in a chosen one above which it repeats it.
+NEAR_DUPLICATE = 0.7
+
+
+def _plain(text: str) -> str:
+    """Answer text without its citation markers, for finding a quoted sentence in it."""
+    return MARKER.sub("", text)
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _joined(text: str, added: list[tuple[int, str]]) -> str:
+    return " ".join([text.strip(), *(attach_markers(sentence, [passage + 1]) for passage, sentence in added)]).strip()

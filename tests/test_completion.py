@@ -1,0 +1,84 @@
+"""Completing answers (rag/completion.py): every item of a list, both sides of a yes/no question."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.completion import AnswerCompleter, question_form
+from rag.evidence import Evidence, EvidenceSentence
+from rag.passage import Passage
+
+COMPLETER = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2)
+
+
+@pytest.mark.parametrize(
+    ("question", "form"),
+    [
+        ("What has Iran given Russia?", "list"),
+        ("Which countries did Iran fire missiles at?", "list"),
+        ("Which Iranian nuclear facilities did U.S. warplanes strike?", "list"),
+        ("Which four prisoners did Russia release?", "list"),
+        ("Who are the main candidates to succeed Putin?", "list"),
+        ("Did Iran send ballistic missiles to Russia?", "yes_no"),
+        ("Was the drone attack a Ukrainian attempt to kill Putin?", "yes_no"),
+        ("What is the population of Tehran?", "single"),
+        ("How many drones did Iran send?", "single"),  # one figure, however plural its noun
+        ("Who won the 2022 election?", "single"),  # a year is not a count
+        ("Which band won the contest?", "single"),
+    ],
+)
+def test_the_form_of_a_question(question, form):
+    assert question_form(question) == form
+
+
+def _evidence(*sentences: tuple[int, str, float]) -> Evidence:
+    return Evidence([EvidenceSentence(passage=p, text=t, order=0, coverage=s, context_coverage=s, similarity=s) for p, t, s in sentences])
+
+
+def _passages(*texts: str) -> list[Passage]:
+    return [Passage(chunk_id=f"c{i}", doc_id=f"d{i}", text=t) for i, t in enumerate(texts)]
+
+
+def test_a_list_answer_gets_every_further_item_once_each_with_its_source():
+    evidence = _evidence(
+        (0, "Iran has given Russia artillery shells and tank rounds.", 0.9),
+        (1, "Iran also sent hundreds of Shahed drones to Russia.", 0.8),
+        (2, "Iran sent Russia hundreds of Shahed drones, officials said.", 0.75),  # the same item again
+        (3, "Iran supplied guided aerial bombs to Russia.", 0.7),
+        (4, "The weather in Tehran was mild.", 0.1),  # does not bear on the question
+    )
+    completed = COMPLETER.run("What has Iran given Russia?", "Iran has given Russia artillery shells and tank rounds [1].", evidence, [])
+    assert completed.text == (
+        "Iran has given Russia artillery shells and tank rounds [1]. Iran also sent hundreds of Shahed drones to Russia [2]. "
+        "Iran supplied guided aerial bombs to Russia [4]."
+    )
+    assert [p for p, _ in completed.added] == [1, 3]
+
+
+def test_a_which_list_adds_only_sentences_that_name_someone_new():
+    evidence = _evidence(
+        (0, "Russia freed Paul Whelan and Evan Gershkovich in the exchange.", 0.9),
+        (1, "The exchange freed prisoners held in several countries after long talks.", 0.8),  # names no one new
+        (2, "Alsu Kurmasheva and Vladimir Kara-Murza were also freed in the exchange.", 0.7),
+    )
+    completed = COMPLETER.run("Which four prisoners did Russia free in the exchange?", "Russia freed Paul Whelan and Evan Gershkovich [1].", evidence, [])
+    assert [p for p, _ in completed.added] == [2]
+
+
+def test_a_yes_no_answer_that_restates_the_question_is_replaced_by_both_sides():
+    passages = _passages(
+        "U.S. officials say Iran has sent ballistic missiles to Russia.",
+        "Iran sent Russia drones last year. Iran denied sending any ballistic missiles to Russia.",  # the denial is further down
+        "Iran denied that its football team was paid to lose.",  # a denial on another topic
+    )
+    evidence = _evidence((0, "U.S. officials say Iran has sent ballistic missiles to Russia.", 0.9), (1, "Iran sent Russia drones last year.", 0.5))  # not on the question's topic
+    completed = COMPLETER.run("Has Iran sent ballistic missiles to Russia?", "Yes, Iran has sent ballistic missiles to Russia [1].", evidence, passages)
+    assert completed.text == (
+        "U.S. officials say Iran has sent ballistic missiles to Russia [1]. Iran denied sending any ballistic missiles to Russia [2]."
+    )
+    assert not completed.text.lower().startswith("yes")
+
+
+def test_a_single_fact_answer_is_left_as_it_is():
+    evidence = _evidence((0, "Tehran has nine million people.", 0.9), (1, "Tehran's population grew by a million people.", 0.8))
+    assert COMPLETER.run("What is the population of Tehran?", "Tehran has nine million people [1].", evidence, []).text == "Tehran has nine million people [1]."
