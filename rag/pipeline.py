@@ -24,6 +24,7 @@ from rag.claims import build_claims, with_disputes
 from rag.completion import AnswerCompleter, question_form
 from rag.condense import condense_by_rule, condense_with_llm
 from rag.context import ContextBlock, choose_context
+from rag.dating import with_dates
 from rag.evidence import Evidence, EvidenceSelector
 from rag.extractive import compose
 from rag.passage import Filters, Passage
@@ -291,6 +292,7 @@ class AnswerPipeline:
             Citation(n=n, passage=passages[index], sentences=verified.highlights.get(index, []))
             for n, index in enumerate(verified.cited, 1)
         ]
+        answer.answer = with_dates(answer.answer, {c.n: c.passage.published for c in answer.citations})
         answer.claims = build_claims(answer.answer, {c.n: c.sentences for c in answer.citations})
 
     def _backend(self, requested: str | None):

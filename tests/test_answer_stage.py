@@ -173,3 +173,17 @@ def test_a_disputed_yes_no_question_gets_both_sides_and_no_bare_yes():
     assert "football" not in answer
     undisputed = with_disputes("Russia has helped Iran launch satellites [1].", candidates, "How has Russia helped Iran's space program?")
     assert undisputed == "Russia has helped Iran launch satellites [1]."
+
+
+# ----- dates in answers ------------------------------------------------------------------------
+def test_sentences_from_articles_of_different_months_say_when():
+    from rag.dating import with_dates
+
+    text = "U.S. officials say Iran has sent drones to Russia [1]. Iran also sent guided bombs [2]. Iran sent shells in May 2023 [2]."
+    dated = with_dates(text, {1: "2024-09-10", 2: "2023-06-02"})
+    assert dated == (
+        "In September 2024, U.S. officials say Iran has sent drones to Russia [1]. Iran also sent guided bombs (reported June 2023) [2]. "
+        "Iran sent shells in May 2023 [2]."  # names its own date: left alone
+    )
+    assert with_dates(text, {1: "2024-09-10", 2: "2024-09-28"}) == text  # one month: nothing to say
+    assert with_dates(text, {1: "2024-09-10", 2: ""}) == text  # an undated article gives no date

@@ -1,0 +1,59 @@
+"""Dates in answers: when the cited articles were published in different months, say when.
+
+A news answer that mixes a report from June 2023 with one from September 2024 reads as if both
+were said at once. A newsroom writes "In June 2023, U.S. intelligence said ... [2]; in September
+2024, ... [1]." Here every dated answer sentence gets the month of its earliest cited article, the
+only date newsrag knows to be true of the source: a sentence with a speaker ("officials said")
+opens with "In June 2023,"; any other ends with "(reported June 2023)", since the article's date is
+when it was reported, not necessarily when it happened. A sentence that already names a month or a
+year is left as it is, and nothing changes when every cited article is from the same month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Mapping
+
+from rag.citations import MARKER, _answer_sentences, markers_in
+from rag.claims import speaker_of
+from rag.specifics import MONTH
+
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# Words that open a sentence in lower case once a date phrase is put before them.
+_LOWER_AFTER_DATE = frozenset("The A An This That These Those It Its Their There He She They We".split())
+
+
+def month_of(published: str) -> dt.date | None:
+    """The first day of the month of a YYYY-MM-DD date; None when it is missing or malformed."""
+    try:
+        return dt.date.fromisoformat(published[:10]).replace(day=1)
+    except (TypeError, ValueError):
+        return None
+
+
+def with_dates(text: str, published: Mapping[int, str]) -> str:
+    """The answer with each sentence dated by its earliest cited article, when the cited articles span months.
+
+    `published` maps citation numbers (as in the text's markers) to their article's YYYY-MM-DD date.
+    """
+    sentences = _answer_sentences(text)
+    months = [min((m for n in markers_in(s) if (m := month_of(published.get(n, "")))), default=None) for s in sentences]
+    if len({m for m in months if m is not None}) < 2:
+        return text
+    return " ".join(_dated(s, m) if m is not None else s for s, m in zip(sentences, months))
+
+
+def _dated(sentence: str, month: dt.date) -> str:
+    plain = MARKER.sub("", sentence)
+    if MONTH.search(plain) or YEAR.search(plain):
+        return sentence  # it says when already
+    label = f"{month:%B %Y}"
+    if speaker_of(plain):
+        first, _, rest = sentence.partition(" ")
+        if first in _LOWER_AFTER_DATE:
+            first = first.lower()
+        return f"In {label}, {first} {rest}".rstrip()
+    match = re.search(r"((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*)([.!?]+[\"'”’)]*)?\s*$", sentence)
+    cut = match.start() if match else len(sentence)
+    return f"{sentence[:cut].rstrip()} (reported {label}){sentence[cut:]}"
