@@ -21,6 +21,7 @@ import numpy as np
 ROWS_FILE = "rows.json"
 ARTICLES_DIR = "articles"  # the whole-article BM25 index, beside the chunk index
 ARTICLE_IDS_FILE = "ids.json"
+GENERATION_FILE = "generation.json"  # the store generation the index was built from
 
 
 @dataclass
@@ -50,6 +51,7 @@ class KeywordIndex:
     bm25: object | None = None  # bm25s.BM25, or None for an empty store
     article_ids: list[str] = field(default_factory=list)
     article_bm25: object | None = None  # bm25s.BM25 over whole articles; None in stores indexed before it existed
+    generation: int = 0  # the store generation (index/store.py) these rows were read at
     _doc_rows: dict[str, np.ndarray] | None = field(default=None, repr=False)
     _columns: dict[str, np.ndarray] | None = field(default=None, repr=False)
     _chunk_rows: dict[str, int] | None = field(default=None, repr=False)
@@ -93,6 +95,7 @@ class KeywordIndex:
                 (staging / ARTICLES_DIR / ARTICLE_IDS_FILE).write_text(json.dumps(self.article_ids), encoding="utf-8")
             with open(staging / ROWS_FILE, "w", encoding="utf-8") as handle:
                 json.dump([[r.chunk_id, r.doc_id, r.source, r.published] for r in self.rows], handle)
+            (staging / GENERATION_FILE).write_text(json.dumps({"generation": self.generation}), encoding="utf-8")
             old = folder.with_name(folder.name + ".old")
             if folder.exists():
                 shutil.rmtree(old, ignore_errors=True)
@@ -111,8 +114,10 @@ class KeywordIndex:
         try:
             with open(rows_path, encoding="utf-8") as handle:
                 rows = [KeywordRow(*values) for values in json.load(handle)]
+            generation_path = folder / GENERATION_FILE
+            generation = int(json.loads(generation_path.read_text(encoding="utf-8"))["generation"]) if generation_path.is_file() else 0
             if not rows:
-                return cls(rows=[], bm25=None)
+                return cls(rows=[], bm25=None, generation=generation)
             import bm25s
 
             bm25 = bm25s.BM25.load(str(folder), mmap=False)
@@ -122,7 +127,7 @@ class KeywordIndex:
                 article_bm25 = bm25s.BM25.load(str(folder / ARTICLES_DIR), mmap=False)
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return cls(rows=rows, bm25=bm25, article_ids=article_ids, article_bm25=article_bm25)
+        return cls(rows=rows, bm25=bm25, article_ids=article_ids, article_bm25=article_bm25, generation=generation)
 
     def __len__(self) -> int:
         return len(self.rows)

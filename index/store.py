@@ -80,6 +80,9 @@ def published_number(published: str) -> int:
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
+GENERATION_KEY = "newsrag_generation"  # collection metadata: how many writes the store has finished
+
+
 class ChunkStore:
     """A Chroma collection (embedded or server) plus its keyword index and writer lock.
 
@@ -264,10 +267,46 @@ class ChunkStore:
             collection.delete(where={"doc_id": {"$in": broken}})
         rows, texts, articles = self._keyword_corpus()
         index = KeywordIndex.build(rows, texts, articles)
-        index.save(self.keyword_dir)
+        index.generation = self.generation() + 1
+        index.save(self.keyword_dir)  # saved before the generation moves: a reader that sees it can load this index
+        self._set_generation(index.generation)
         self.dirty_marker.unlink(missing_ok=True)
         self._keyword = index
         return index
+
+    # ----- generation --------------------------------------------------------------------------
+    def generation(self) -> int:
+        """The store's write count, kept in Chroma's collection metadata so that every process and
+        machine sees the same one: a keyword index built at an older generation is out of date.
+        Read fresh from Chroma (a few milliseconds), never from the cached collection object."""
+        try:
+            collection = self.client.get_collection(self.collection_name)
+        except Exception:
+            return 0
+        return int((collection.metadata or {}).get(GENERATION_KEY, 0))
+
+    def _reopen(self) -> None:
+        """Open an embedded Chroma store afresh, so that writes by other processes are seen.
+
+        Chroma's embedded client keeps its vector segments in memory and never looks at the files
+        again; `get` by id of a chunk another process added then fails ("Error finding id"). A
+        server client needs nothing: the server holds the one copy.
+        """
+        if self.chroma_url or self._client is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        # Not stopped: other handles in this process may share it; it closes when they let it go.
+        SharedSystemClient.clear_system_cache()
+        self._client = None
+        self._collection = None
+
+    def _set_generation(self, generation: int) -> None:
+        collection = self.collection(create=True)
+        metadata = dict(self.client.get_collection(self.collection_name).metadata or {})
+        metadata[GENERATION_KEY] = generation
+        metadata.pop("hnsw:space", None)
+        collection.modify(metadata=metadata)
 
     # ----- reading ---------------------------------------------------------------------------
     def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
@@ -312,13 +351,27 @@ class ChunkStore:
         return collection.count() if collection is not None else 0
 
     def keyword_index(self) -> KeywordIndex:
-        """The keyword index, loaded once; rebuilt (under the lock) only if the store changed since."""
-        if self._keyword is not None:
+        """The keyword index at the store's current generation: the one in memory while no process
+        has written since; else the one the writer saved, when it is that generation; else rebuilt
+        from Chroma. A process that another machine wrote to builds its own copy in memory; one
+        whose store was left half-written (the dirty marker) repairs it under the writer lock."""
+        current = self.generation()
+        if self._keyword is not None and self._keyword.generation == current:
             return self._keyword
-        index = None if self.dirty_marker.exists() else KeywordIndex.load(self.keyword_dir)
-        if index is None or len(index) != self.count() or (len(index) and index.article_bm25 is None):  # the last: made before article BM25
+        if self._keyword is not None:
+            self._reopen()  # another process wrote: embedded Chroma's in-memory segments predate it
+        dirty = self.dirty_marker.exists()
+        index = None if dirty else KeywordIndex.load(self.keyword_dir)
+        if index is not None and index.generation == current and len(index) == self.count() and (not len(index) or index.article_bm25 is not None):
+            self._keyword = index  # the last test: an index made before article BM25 is rebuilt
+            return index
+        if dirty or index is None or index.generation > current:
             with self.writing():
                 index = self.finish_writing()
+        else:  # the store moved on without this machine (another machine wrote): follow it
+            rows, texts, articles = self._keyword_corpus()
+            index = KeywordIndex.build(rows, texts, articles)
+            index.generation = current
         self._keyword = index
         return index
 

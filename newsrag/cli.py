@@ -190,8 +190,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     retriever = open_retriever(settings)
     filters = filters_from(args)
     for record in queries:
-        query = _check_text(str(record["query"]), "query")
-        as_of = _as_of(record.get("as_of") or args.as_of)
+        query = check_text(str(record["query"]), "query")
+        as_of = as_of_date(record.get("as_of") or args.as_of)
         hits = retriever.run(query, top_k=settings.retrieval.top_k, filters=filters, as_of=as_of)
         if args.json:
             _print_json({"id": record.get("id"), "query": query, "hits": [h.to_json() for h in hits]})
@@ -203,7 +203,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _as_of(value: Any):
+def as_of_date(value: Any):
     """The as-of date of a query (a flag or a batch line's `as_of`); today when none is given."""
     from rag.timeframe import parse_as_of
 
@@ -213,7 +213,7 @@ def _as_of(value: Any):
         raise UsageError(f"as_of: {exc}") from None
 
 
-def _check_text(text: str, what: str) -> str:
+def check_text(text: str, what: str) -> str:
     """Refuse empty, enormous or binary queries with a clear message (the answer pipeline's rule)."""
     from rag.pipeline import AnswerError, check_question
 
@@ -316,6 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     _store_flags(p)
     _filter_flags(p)
     p.set_defaults(run=cmd_search)
+
+    p = commands.add_parser("timeline", help="how a story developed: matching articles in date order")
+    p.add_argument("query", help="the story to follow")
+    p.add_argument("--limit", type=int, metavar="N", help="most articles (default: 30)")
+    p.add_argument("--json", action="store_true")
+    _store_flags(p)
+    _filter_flags(p)
+    p.set_defaults(run=_delegate("rag.commands", "cmd_timeline"))
 
     p = commands.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", nargs="?")

@@ -54,3 +54,11 @@ def open_retriever(settings: Settings, store=None):
 
     store = store or open_store(settings)
     return HybridRetriever(store, open_encoder(settings, store), settings.retrieval)
+
+
+def open_timeline(settings: Settings, store=None):
+    """The timeline builder over the store (rag/timeline.py)."""
+    from rag.timeline import TimelineBuilder
+
+    store = store or open_store(settings)
+    return TimelineBuilder(open_retriever(settings, store), store, settings.timeline)

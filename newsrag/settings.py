@@ -153,6 +153,14 @@ class AnswerSettings(BaseModel):
     completion: CompletionSettings = CompletionSettings()
 
 
+class TimelineSettings(BaseModel):
+    """The timeline of a story (rag/timeline.py); editorial choices, not fitted."""
+
+    articles: int = Field(30, ge=1, le=200, description="Most articles on one timeline")
+    group_above: int = Field(12, ge=1, le=200, description="More entries than this are grouped by week or month")
+    months_above_days: int = Field(120, ge=7, le=3650, description="A grouped timeline spanning more days than this is grouped by month")
+
+
 class ServeSettings(BaseModel):
     """The browser chat server."""
 
@@ -174,6 +182,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
+    timeline: TimelineSettings = TimelineSettings()
     serve: ServeSettings = ServeSettings()
 
     @property

@@ -118,3 +118,27 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"\n(can't ask that: {exc})")
             continue
         history.append([question, answer.answer])
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    """The articles matching a query in date order, each with its best-matching sentence."""
+    from newsrag.cli import as_of_date, check_text
+    from newsrag.components import open_timeline
+
+    query = check_text(args.query, "query")
+    settings = settings_from(args)
+    timeline = open_timeline(settings).run(query, as_of=as_of_date(args.as_of), filters=filters_from(args), articles=args.limit)
+    if args.json:
+        print(json.dumps(timeline.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    if not timeline.entries:
+        print(f"No articles match “{query}” (as of {timeline.as_of}).")
+        return EXIT_OK
+    print(f"Timeline of “{query}”, as of {timeline.as_of}: {len(timeline.entries)} articles")
+    for label, entries in timeline.groups():
+        print(f"\n{label}")
+        for entry in entries:
+            meta = ", ".join(x for x in (entry.date if timeline.grouping != "day" else "", entry.source) if x)
+            print(f"  {entry.title or entry.doc_id}" + (f" ({meta})" if meta else "") + f"  {entry.doc_id}")
+            print(f"      “{' '.join(entry.sentence.split())[:280]}”")
+    return EXIT_OK

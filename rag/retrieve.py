@@ -114,7 +114,7 @@ class HybridRetriever:
         top_k = top_k or self.settings.top_k
         frame = resolve(query, as_of) if as_of is not None else None
         if frame is not None:
-            filters = _until(filters, frame.as_of)
+            filters = until(filters, frame.as_of)
         vector = self.encoder.encode([query])[0] if self.settings.vector_weight > 0 else None
         index = self.store.keyword_index() if self.settings.keyword_weight > 0 else None
         allowed = keyword_mask(index, filters) if index is not None else None  # array operations, once per query
@@ -264,7 +264,7 @@ class HybridRetriever:
         return scores
 
 
-def _until(filters: Filters | None, as_of: dt.date) -> Filters:
+def until(filters: Filters | None, as_of: dt.date) -> Filters:
     """`filters` with nothing published after `as_of` (undated articles stay)."""
     filters = filters or Filters()
     end = min(filters.date_to, as_of.isoformat()) if filters.date_to else as_of.isoformat()

@@ -187,3 +187,17 @@ def test_sentences_from_articles_of_different_months_say_when():
     )
     assert with_dates(text, {1: "2024-09-10", 2: "2024-09-28"}) == text  # one month: nothing to say
     assert with_dates(text, {1: "2024-09-10", 2: ""}) == text  # an undated article gives no date
+
+
+# ----- timeline ----------------------------------------------------------------------------------
+def test_a_long_timeline_is_grouped_by_month_a_short_one_by_week_or_day():
+    from newsrag.settings import TimelineSettings
+    from rag.timeline import TimelineBuilder, _label
+
+    builder = TimelineBuilder(None, None, TimelineSettings(group_above=3, months_above_days=60))
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=7 * i) for i in range(4)]
+    assert builder._grouping(days[:3]) == "day"
+    assert builder._grouping(days) == "week"
+    assert builder._grouping([*days, dt.date(2024, 6, 1)]) == "month"
+    assert _label(dt.date(2024, 1, 10), "week") == "Week of January 8, 2024"
+    assert _label(dt.date(2024, 1, 10), "month") == "January 2024"

@@ -13,7 +13,7 @@ pytestmark = needs_shared
 def test_help_is_instant_and_lists_commands():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("ingest", "ask", "search", "chat", "serve", "eval", "stats", "delete", "doctor"):
+    for command in ("ingest", "ask", "search", "timeline", "chat", "serve", "eval", "stats", "delete", "doctor"):
         assert command in result.stdout
 
 
@@ -81,6 +81,24 @@ def test_search_and_ask_json(seed_store_path, tmp_path):
     history.write_text(json.dumps([["What was Wagner preparing to provide to Hezbollah?", "An air-defense capability [1]."]]))
     result = run_cli("ask", "Which system might it be?", "--history", str(history), "--json", "--store", store, "--backend", "extractive")
     assert "pantsir" in json.loads(result.stdout)["answer"].lower()
+
+
+def test_timeline_lists_matching_articles_in_date_order_as_of_a_date(seed_store_path):
+    store = str(seed_store_path)
+    result = run_cli("timeline", "Iran drones Russia", "--store", store, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {"query", "as_of", "grouping", "entries"} <= set(data)
+    dated = [e["date"] for e in data["entries"] if e["date"]]
+    assert len(dated) >= 2 and dated == sorted(dated)
+    assert [e["group"] for e in data["entries"] if not e["date"]] == ["Undated"] * (len(data["entries"]) - len(dated))  # undated last
+    for entry in data["entries"]:
+        assert entry["sentence"] and entry["sentence"] in entry["passage"]  # the sentence is shown in its passage
+    earlier = json.loads(run_cli("timeline", "Iran drones Russia", "--store", store, "--json", "--as-of", "2024-01-01").stdout)
+    assert earlier["as_of"] == "2024-01-01"
+    assert all(e["date"] <= "2024-01-01" for e in earlier["entries"]) and len(earlier["entries"]) < len(data["entries"])
+    text = run_cli("timeline", "Iran drones Russia", "--store", store)
+    assert text.returncode == 0 and "Timeline of “Iran drones Russia”" in text.stdout and "Undated" in text.stdout
 
 
 def test_stats_and_doctor_on_seed_store(seed_store_path):

@@ -196,6 +196,37 @@ def test_as_of_date_hides_later_articles(session):
         assert "2025" not in published, published
 
 
+def _timeline_entries(session):
+    entries = session.page.locator("#nr-timeline .nr-tl-entry")
+    sync_api.expect(entries.first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    return entries
+
+
+def test_timeline_shows_a_story_in_date_order_and_opens_an_article_at_its_sentence(session):
+    session.page.get_by_role("tab", name="Timeline").click()
+    session.page.fill("#nr-tl-query textarea", "Iranian drones for Russia")
+    session.page.click("#nr-tl-go")
+    entries = _timeline_entries(session)
+    dates = [d for d in (entries.nth(i).get_attribute("data-date") for i in range(entries.count())) if d]
+    assert len(dates) >= 2 and dates == sorted(dates), dates
+    first = entries.first
+    sentence = " ".join(first.locator(".nr-quote").inner_text().split())
+    first.locator("details.nr-article summary").click()
+    marked = first.locator(".nr-in-place mark.nr-hl")
+    sync_api.expect(marked.first).to_be_visible()
+    assert " ".join(marked.first.inner_text().split()) == sentence
+    session.screenshot("timeline")
+
+
+def test_one_click_from_an_answer_shows_the_timeline_of_its_topic(session):
+    answer = session.ask(CITED_QUESTION)
+    assert "nr-grounded" in answer.get_attribute("class"), answer.inner_text()
+    session.page.click("#nr-to-timeline")
+    _timeline_entries(session)
+    assert session.page.locator("#nr-tl-query textarea").input_value() == CITED_QUESTION
+    assert CITED_QUESTION in session.page.locator("#nr-timeline .nr-tl-head").inner_text()
+
+
 def test_docs_screenshot(session):
     """The README's picture: a cited answer with its sources (written only when asked for)."""
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") != "1":

@@ -99,6 +99,7 @@ class Actions:
         self.store = pipeline.store
         self.uploads = uploads_dir(settings.store_path)
         self._write_lock = threading.Lock()  # one upload or delete at a time in this server
+        self._timeline = None  # built on first use, over the pipeline's own store
 
     # ----- chat ---------------------------------------------------------------------------------
     def ask(
@@ -156,6 +157,24 @@ class Actions:
     def api_chat(self, question: str, history: Sequence[Sequence[str]] | None = None, as_of: str | None = None) -> dict[str, Any]:
         """The answer JSON of `newsrag ask --json` for a question, its earlier turns and its as-of date."""
         return self.pipeline.run(question, history=[list(t)[:2] for t in history or []], as_of=as_of or None).to_json()
+
+    # ----- timeline -----------------------------------------------------------------------------
+    def timeline(self, query: str, as_of: str | None = None, filters: Filters | None = None) -> str:
+        """The timeline of a story as HTML (the same entries as `newsrag timeline --json`)."""
+        from rag.timeframe import parse_as_of
+        from rag.timeline import TimelineBuilder
+
+        query = (query or "").strip()
+        if not query:
+            return render.TIMELINE_PLACEHOLDER
+        try:
+            when = parse_as_of(as_of or None)
+        except ValueError as exc:
+            return render.error_html(f"as of: {exc}")
+        if self._timeline is None:
+            self._timeline = TimelineBuilder(self.pipeline.retriever, self.store, self.settings.timeline)
+        data = self._timeline.run(query, as_of=when, filters=filters).to_json()
+        return render.timeline_html(data, article_texts(self.store, [e["doc_id"] for e in data["entries"]]))
 
     # ----- collection ---------------------------------------------------------------------------
     def collection(self, report: str = "") -> CollectionView:

@@ -1,6 +1,7 @@
 """The Gradio page: layout and event wiring only; `ui.actions` does the work.
 
-Two tabs: "Ask" (the chat, filters and settings, the sources panel, the answer as Markdown)
+Three tabs: "Ask" (the chat, filters and settings, the sources panel, the answer as Markdown),
+"Timeline" (a story's articles in date order; "Timeline of this topic" opens it from the chat)
 and "Collection" (upload, list, delete). Each browser session keeps its own conversation in
 `gr.State`; the `chat` API endpoint returns the same JSON as `newsrag ask --json`.
 """
@@ -44,7 +45,7 @@ def build_app(settings: Settings, actions: Actions | None = None):
     ) as demo:
         turns = gr.State([])
         gr.HTML(assets.HEADER_HTML, js_on_load=None)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=7, min_width=420):
@@ -74,6 +75,7 @@ def build_app(settings: Settings, actions: Actions | None = None):
                             )
                             ask = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="nr-ask")
                             new_chat = gr.Button("New chat", variant="secondary", scale=0, min_width=110, elem_id="nr-new")
+                        to_timeline = gr.Button("Timeline of this topic", variant="secondary", size="sm", elem_id="nr-to-timeline")
                         with gr.Accordion("Filters and settings: they apply to the next question", open=False, elem_id="nr-settings"):
                             with gr.Row():
                                 outlets = gr.Dropdown(
@@ -92,6 +94,15 @@ def build_app(settings: Settings, actions: Actions | None = None):
                         sources = gr.HTML(render.SOURCES_PLACEHOLDER, elem_id="nr-sources", js_on_load=None)
                         with gr.Accordion("Copy the answer with its sources (Markdown)", open=False, elem_id="nr-copy"):
                             markdown = gr.Textbox(label="Markdown", lines=8, max_lines=20, buttons=["copy"], interactive=False, elem_id="nr-markdown")
+            with gr.Tab("Timeline", id="timeline"):
+                with gr.Row(equal_height=True):
+                    timeline_query = gr.Textbox(
+                        elem_id="nr-tl-query", show_label=False, placeholder="A story to follow, e.g. Iranian drones for Russia",
+                        lines=1, max_lines=2, max_length=500, scale=8,
+                    )
+                    timeline_as_of = gr.DateTime(include_time=False, type="string", label="As of", elem_id="nr-tl-as-of", scale=2)
+                    show_timeline = gr.Button("Show timeline", variant="primary", scale=0, min_width=140, elem_id="nr-tl-go")
+                timeline = gr.HTML(render.TIMELINE_PLACEHOLDER, elem_id="nr-timeline", js_on_load=None)
             with gr.Tab("Collection", id="collection") as collection_tab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=320):
@@ -153,6 +164,24 @@ def build_app(settings: Settings, actions: Actions | None = None):
             return actions.api_chat(question, history, as_of)
 
         gr.api(chat_api, api_name="chat", concurrency_limit=CHAT_CONCURRENCY, concurrency_id="answer")
+
+        # ----- timeline -----------------------------------------------------------------------------
+        def show_story(query, asked_as_of, chosen_outlets, start, end):
+            """The timeline of a story under the chat's outlet and date filters."""
+            return actions.timeline(query, parse_date(asked_as_of) or None, make_filters(chosen_outlets, start, end))
+
+        timeline_inputs = [timeline_query, timeline_as_of, outlets, date_from, date_to]
+        for trigger in (show_timeline.click, timeline_query.submit):
+            trigger(show_story, timeline_inputs, timeline, api_visibility="private", concurrency_id="answer")
+
+        def topic_of(state, typed, chat_as_of):
+            """From the chat to the Timeline tab, on the last question asked (or the one being typed)."""
+            topic = state[-1].question if state else (typed or "")
+            return gr.Tabs(selected="timeline"), topic, chat_as_of
+
+        to_timeline.click(topic_of, [turns, question, as_of], [tabs, timeline_query, timeline_as_of], api_visibility="private", queue=False).then(
+            show_story, timeline_inputs, timeline, api_visibility="private", concurrency_id="answer"
+        )
 
         # ----- collection ---------------------------------------------------------------------------
         def show(view, with_report: bool = True) -> tuple[Any, ...]:

@@ -53,6 +53,9 @@ a.nr-cite:hover { background: #2f43a7; color: #fff !important; }
 .nr-empty-title { font-family: Lora, Georgia, serif; font-size: 18px; font-weight: 600; color: var(--body-text-color); margin-bottom: 6px; }
 .nr-cite-sample { padding: 0 5px; border-radius: 6px; background: #e8ecfb; color: #2f43a7; font-weight: 700; font-size: 0.85em; }
 .nr-turn-q { font-size: 13px; font-weight: 600; color: var(--body-text-color-subdued); margin: 2px 0 8px; }
+.nr-tl-head { font-weight: 600; margin: 4px 0 10px; }
+.nr-tl-label { margin: 14px 0 6px; font-size: 14px; color: #2f43a7; border-bottom: 1px solid var(--border-color-primary); }
+.nr-tl-entry { border-left: 3px solid #c7cff5; padding: 4px 0 6px 12px; margin: 0 0 10px 4px; }
 .nr-none { color: var(--body-text-color-subdued); font-style: italic; margin-bottom: 12px; }
 .nr-source { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 12px 14px; margin-bottom: 12px;
   background: var(--background-fill-primary); scroll-margin-top: 8px; transition: box-shadow 0.3s; }

@@ -267,3 +267,48 @@ def status_html(kind: str, headline: str, lines: Sequence[str] = ()) -> str:
     items = "".join(f"<li>{esc(line)}</li>" for line in lines)
     details = f"<ul>{items}</ul>" if items else ""
     return f'<div class="nr-report nr-report-{kind}"><div class="nr-report-head">{esc(headline)}</div>{details}</div>'
+
+
+# ----- timeline -------------------------------------------------------------------------------
+TIMELINE_PLACEHOLDER = (
+    '<div class="nr-empty"><div class="nr-empty-title">Timeline</div>'
+    "Name a story: the articles that match appear in date order, each with the sentence that matches "
+    "best. Open one to read the article with that sentence highlighted.</div>"
+)
+
+
+def timeline_html(timeline: Mapping[str, Any], articles: Mapping[str, str]) -> str:
+    """A timeline (the JSON of `newsrag timeline --json`): headings by day, week or month, one card per article."""
+    entries = timeline.get("entries") or []
+    if not entries:
+        return f'<div class="nr-none">No articles match “{esc(timeline.get("query", ""))}” as of {esc(timeline.get("as_of", ""))}.</div>'
+    parts = [f'<div class="nr-tl-head">{len(entries)} articles on “{esc(timeline.get("query", ""))}”, as of {esc(timeline.get("as_of", ""))}</div>']
+    group = None
+    for entry in entries:
+        if entry.get("group") != group:
+            if group is not None:
+                parts.append("</section>")
+            group = entry.get("group")
+            parts.append(f'<section class="nr-tl-group"><h4 class="nr-tl-label">{esc(group)}</h4>')
+        parts.append(timeline_entry_html(entry, articles.get(str(entry.get("doc_id")))))
+    parts.append("</section>")
+    return f'<div class="nr-timeline">{"".join(parts)}</div>'
+
+
+def timeline_entry_html(entry: Mapping[str, Any], article: str | None) -> str:
+    """One article on a timeline: date, outlet, title, its best sentence, the article with the sentence marked."""
+    meta = [esc(x) for x in (entry.get("date") or "undated", entry.get("source")) if x]
+    url = safe_http_url(str(entry.get("url") or ""))
+    if url:
+        meta.append(f'<a class="nr-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">original ↗</a>')
+    sentence = str(entry.get("sentence", ""))
+    whole = ""
+    if article:
+        body = article_html(article, str(entry.get("passage", "")), int(entry.get("start", 0)), int(entry.get("end", 0)), [sentence])
+        whole = f'<details class="nr-article"><summary>Read the whole article, sentence highlighted</summary>{body}</details>'
+    return (
+        f'<article class="nr-tl-entry" data-date="{esc(entry.get("date", ""))}">'
+        f'<div class="nr-title">{esc(entry.get("title") or entry.get("doc_id") or "Untitled")}</div>'
+        f'<div class="nr-meta">{" · ".join(meta)}</div>'
+        f'<blockquote class="nr-quote">{esc(sentence)}</blockquote>{whole}</article>'
+    )
