@@ -87,6 +87,10 @@ class Ingestor:
         """Ingest every supported file under `paths`; bad files are reported and skipped."""
         report = IngestReport()
         began = time.perf_counter()
+        files = self._discover(paths, report)
+        return self.run_files(files, report, began)
+
+    def _discover(self, paths: Sequence[Path], report: IngestReport) -> list[tuple[Path, Path]]:
         files: list[tuple[Path, Path]] = []
         seen: set[Path] = set()
         for path in paths:  # one missing path must not drop the others
@@ -97,6 +101,14 @@ class Ingestor:
                 continue
             files.extend(pair for pair in found if pair[0].resolve() not in seen)
             seen.update(pair[0].resolve() for pair in found)
+        return files
+
+    def run_files(self, files: Sequence[tuple[Path, Path]], report: IngestReport | None = None, began: float | None = None) -> IngestReport:
+        """Ingest these (file, root) pairs: a file's id is its path relative to its root, so a
+        watched folder's files keep the ids the first ingest of the folder gave them."""
+        report = report or IngestReport()
+        began = time.perf_counter() if began is None else began
+        files = list(files)
         self.store.bind_encoder(self.encoder.identity, self.encoder.dimension)
         with self.store.writing(), self._progress_bar(len(files)) as bar, ThreadPoolExecutor(1, thread_name_prefix="newsrag-write") as writer:
             written: Future | None = None  # one batch is written to Chroma while the next is encoded

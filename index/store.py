@@ -10,6 +10,8 @@ drop half-written documents first) after a crash.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import fcntl
 import shutil
 import sys
@@ -81,6 +83,7 @@ def published_number(published: str) -> int:
 
 
 GENERATION_KEY = "newsrag_generation"  # collection metadata: how many writes the store has finished
+UPDATED_KEY = "newsrag_updated"  # collection metadata: when the last write finished (UTC, ISO 8601)
 
 
 class ChunkStore:
@@ -305,6 +308,7 @@ class ChunkStore:
         collection = self.collection(create=True)
         metadata = dict(self.client.get_collection(self.collection_name).metadata or {})
         metadata[GENERATION_KEY] = generation
+        metadata[UPDATED_KEY] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         metadata.pop("hnsw:space", None)
         collection.modify(metadata=metadata)
 
@@ -417,11 +421,20 @@ class ChunkStore:
         chunks = [StoredChunk(cid, text, dict(meta)) for cid, meta, text in zip(result["ids"], result["metadatas"], result["documents"])]
         return sorted(chunks, key=lambda c: int(c.metadata.get("position", 0)))
 
+    def last_update(self) -> str:
+        """When the last write finished (UTC, ISO 8601); "" for a store written before it was recorded."""
+        try:
+            return str((self.client.get_collection(self.collection_name).metadata or {}).get(UPDATED_KEY, ""))
+        except Exception:
+            return ""
+
     def stats(self) -> dict[str, Any]:
         """Documents, chunks, model and location: what `newsrag stats` shows."""
         documents = self.scan()
         record = self.encoder_record()
         return {
+            "generation": self.generation(),
+            "updated": self.last_update(),
             "store": self.location,
             "collection": self.collection_name,
             "documents": len(documents),

@@ -140,12 +140,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     store = open_store(settings)
     encoder = open_encoder(settings, store)
+    if args.watch:
+        return _watch(args, settings, Ingestor(settings, store, encoder, progress=False))
     report = Ingestor(settings, store, encoder, progress=not args.no_progress).run(args.paths)
     if args.json:
         _print_json({**report.__dict__, "store": store.location, "collection": store.collection_name})
     else:
         print(report.summary(), file=sys.stderr)
     return EXIT_PROBLEM if report.skipped else EXIT_OK
+
+
+def _watch(args: argparse.Namespace, settings, ingestor) -> int:
+    """`ingest --watch`: the folders now, then each file as it appears or changes, until Ctrl-C."""
+    from index.watch import FolderWatcher
+
+    folders = [Path(p) for p in args.paths]
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: --watch needs a folder")
+    settle = args.settle if args.settle is not None else settings.ingest.watch_settle_s
+    print(f"newsrag: watching {', '.join(map(str, folders))} (a file is read once unchanged for {settle:g} s); Ctrl-C stops", file=sys.stderr, flush=True)
+    FolderWatcher(ingestor, folders, settle, on_line=lambda line: print(line, file=sys.stderr, flush=True)).run()
+    print("newsrag: stopped watching", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -295,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--watch", action="store_true", help="keep ingesting files as they appear or change in the folders (Ctrl-C stops)")
+    p.add_argument("--settle", type=float, metavar="SECONDS", help="--watch: a file unchanged this long is complete (default 2)")
     _store_flags(p)
     p.set_defaults(run=cmd_ingest)
 

@@ -62,6 +62,7 @@ class IngestSettings(BaseModel):
     max_gz_ratio: int = Field(50, ge=2, description="Refuse .gz that inflate more than this many times")
     max_gz_bytes: int = Field(500_000_000, ge=1_000)
     clean: bool = True
+    watch_settle_s: float = Field(2.0, ge=0.1, le=600, description="`ingest --watch`: a file unchanged this long is complete")
 
 
 class RetrievalSettings(BaseModel):

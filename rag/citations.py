@@ -165,6 +165,33 @@ class CitationChecker:
         return best if self.weights.coverage(terms, set(content_terms(best))) > 0 else None
 
 
+# "According to [1], X", "X, as stated in [2]", "according to sources and [1]": a model pointing at
+# a source in words. Left in, stripping the marker leaves "According to, X" (a broken sentence).
+SOURCE_PHRASE = re.compile(
+    r",?\s*\b(?:as (?:stated|reported|mentioned|noted|said|shown) (?:in|by)|according to(?: the)?(?: sources?| articles?| reports?)?(?: and)?|"
+    r"(?:is |are |was |were )?(?:stated|reported|mentioned) (?:in|by))\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+),?\s*",
+    re.I,
+)
+EMPTY_ATTRIBUTION = re.compile(r"\b[Aa]ccording to\s*,\s*|,?\s*\baccording to(?: the)? sources?(?= *[.!?]|$)", re.I)
+
+
+def markers_to_sentence_end(text: str) -> str:
+    """Move a source named in words ("According to [1], ...") to a marker at the sentence's end."""
+    out = []
+    for sentence in split_sentences(text):
+        found = [n for m in SOURCE_PHRASE.finditer(sentence.text) for n in markers_in(m.group(1))]
+        plain = EMPTY_ATTRIBUTION.sub("", SOURCE_PHRASE.sub(" ", sentence.text)).strip()
+        if not found and plain == sentence.text.strip():
+            out.append(sentence.text)
+            continue
+        plain = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"\s{2,}", " ", plain)).lstrip(" ,")
+        plain = plain[:1].upper() + plain[1:]
+        existing = markers_in(plain)
+        plain = MARKER.sub("", plain).strip()
+        out.append(attach_markers(plain, [*existing, *found]) if plain else "")
+    return " ".join(s for s in out if s)
+
+
 def attach_markers(claim: str, numbers: list[int]) -> str:
     """Put markers before the sentence's final punctuation: 'Iran sent drones [1][2].'"""
     if not numbers:

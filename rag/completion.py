@@ -100,9 +100,9 @@ class AnswerCompleter:
 
     # ----- lists --------------------------------------------------------------------------------
     def _complete_list(self, question: str, text: str, evidence: Evidence) -> Completion:
-        """Add, best first, each relevant sentence about everyone the question names that names a
-        further item: for "which" and "who" questions a name the answer lacks (the items of
-        "which countries" are names), otherwise content words the answer lacks."""
+        """Add, best first, each relevant sentence that names a further item: for "which" and "who"
+        questions a name the answer lacks (the items of "which countries" are names), otherwise
+        content words the answer lacks."""
         plain = _plain(text)
         said = set(content_terms(f"{question} {plain}"))
         named = f"{question} {plain}"
@@ -112,7 +112,7 @@ class AnswerCompleter:
         for sentence in self._relevant(evidence):
             if len(added) >= self.max_items:
                 break
-            if sentence.text in plain or sentence.entities < 1.0:  # an item of "what has Iran given Russia" is about Iran and Russia
+            if sentence.text in plain:
                 continue
             terms = set(content_terms(sentence.text))
             new = {t for t in terms if not term_present(t, said)}

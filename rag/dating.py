@@ -17,11 +17,12 @@ from typing import Mapping
 
 from rag.citations import MARKER, _answer_sentences, markers_in
 from rag.claims import speaker_of
-from rag.specifics import MONTH
+from rag.specifics import MONTH, SENTENCE_OPENERS
+
+# Openers that are not names, beyond rag.specifics' list, lower-cased once a date phrase comes first.
+_MORE_OPENERS = frozenset("after amid although because before despite following if last once since though under until with".split())
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-# Words that open a sentence in lower case once a date phrase is put before them.
-_LOWER_AFTER_DATE = frozenset("The A An This That These Those It Its Their There He She They We".split())
 
 
 def month_of(published: str) -> dt.date | None:
@@ -51,7 +52,7 @@ def _dated(sentence: str, month: dt.date) -> str:
     label = f"{month:%B %Y}"
     if speaker_of(plain):
         first, _, rest = sentence.partition(" ")
-        if first in _LOWER_AFTER_DATE:
+        if first.lower() in SENTENCE_OPENERS or first.lower() in _MORE_OPENERS:  # "After days ..." -> "In May 2024, after days ..."
             first = first.lower()
         return f"In {label}, {first} {rest}".rstrip()
     match = re.search(r"((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*)([.!?]+[\"'”’)]*)?\s*$", sentence)

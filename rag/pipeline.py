@@ -19,7 +19,7 @@ from typing import Iterator, Sequence
 from newsrag.settings import Settings
 from rag.answer import Answer, Citation
 from rag.answerability import AnswerabilityModel, Verdict
-from rag.citations import CitationChecker, VerifiedAnswer
+from rag.citations import CitationChecker, VerifiedAnswer, markers_to_sentence_end
 from rag.claims import build_claims, with_disputes
 from rag.completion import AnswerCompleter, question_form
 from rag.condense import condense_by_rule, condense_with_llm
@@ -246,7 +246,7 @@ class AnswerPipeline:
                 timings.setdefault("first_token_s", time.perf_counter() - began)
                 draft += delta
                 yield StreamEvent("token", delta)
-        verified = checked(_to_passage_numbers(draft, shown))
+        verified = checked(_to_passage_numbers(markers_to_sentence_end(draft), shown))
         notes.extend(verified.notes)
         if not verified.cited or MODEL_ABSTAINS.search(draft) or not adds_to_question(question, verified.text):
             quoted = checked(compose(evidence))

@@ -50,3 +50,14 @@ def test_corroborating_articles_are_cited_too_when_asked():
     assert plain.text == "Iran has supplied Russia with Shahed drones [1]."
     both = CitationChecker(TermWeights({}, 10), corroborate=True).run("Iran has supplied Russia with Shahed drones [1].", passages)
     assert both.text == "Iran has supplied Russia with Shahed drones [1][2]." and both.cited == [0, 1]  # never the unrelated [3]
+
+
+def test_a_source_named_in_words_becomes_a_marker_at_the_sentence_end():
+    from rag.citations import markers_to_sentence_end
+
+    assert markers_to_sentence_end("According to [1], in Khuzestan more people died [2].") == "In Khuzestan more people died [1][2]."
+    assert markers_to_sentence_end("According to, in Khuzestan, more people died [1].") == "In Khuzestan, more people died [1]."
+    assert markers_to_sentence_end("The war cost $50 billion, according to sources and [1].") == "The war cost $50 billion [1]."
+    assert markers_to_sentence_end("Ukraine was preparing a bomb, as stated in [1][2].") == "Ukraine was preparing a bomb [1][2]."
+    kept = "He said so, according to the Wall Street Journal [1]. Russia paid [2]."  # a real attribution stays
+    assert markers_to_sentence_end(kept) == kept

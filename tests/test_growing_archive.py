@@ -62,3 +62,53 @@ def test_the_generation_advances_with_every_write_and_a_stale_reader_follows(tmp
     index = reader.keyword_index()
     assert index.generation == first + 1 and len(index) == writer.count()
     assert any(row.doc_id == NEW_ARTICLE for row in index.rows)
+
+
+def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_per_batch(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    folder, store = tmp_path / "incoming", tmp_path / "store"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "first.txt").write_text("Harbour reopens\n\nThe harbour of Vessa reopened on Monday after the storm, officials said.\n")
+    command = [str(Path(sys.executable).parent / "newsrag"), "ingest", "--watch", str(folder), "--store", str(store), "--settle", "1"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+
+    def wait_for(text: str, timeout: float = 120) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = process.stderr.readline()
+            lines.append(line)
+            if text in line:
+                return line
+            assert process.poll() is None, "".join(lines)
+        raise AssertionError(f"no line with {text!r}: {''.join(lines)}")
+
+    try:
+        assert "1 added" in wait_for("catching up")
+        partial = folder / "sub" / "second.txt"
+        with open(partial, "w") as handle:  # written in two parts, a second apart: read once, complete
+            handle.write("Bridge opens\n\nThe new bridge over the Orlin river ")
+            handle.flush()
+            time.sleep(0.6)
+            handle.write("opened to traffic on Tuesday, the mayor said.\n")
+        (folder / ".hidden.txt").write_text("Not an article\n\nA hidden file is never read by the watcher at all.\n")
+        (folder / "download.txt.part").write_text("half a file")
+        assert "1 added" in wait_for("new or changed")
+        (folder / "first.txt").write_text("Harbour reopens\n\nThe harbour of Vessa reopened on Monday after the storm, the port authority said.\n")
+        assert "1 updated" in wait_for("new or changed")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
+    assert "stopped watching" in rest and "Traceback" not in "".join(lines) + rest
+    stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
+    assert stats["documents"] == 2  # first.txt once (updated, not duplicated) and sub/second.txt
+    assert stats["generation"] == 3 and stats["updated"].startswith(str(__import__("datetime").date.today().year))  # what the Collection tab shows
+    found = json.loads(run_cli("search", "Orlin river bridge", "--store", str(store), "--json").stdout)
+    assert found["hits"][0]["doc_id"] == "sub/second.txt" and "mayor said" in found["hits"][0]["text"]

@@ -181,7 +181,7 @@ class Actions:
         """The collection as it is now."""
         documents = sorted(self.store.scan().values(), key=lambda d: d.doc_id)
         outlets = sorted({d.source for d in documents if d.source}, key=str.lower)
-        return CollectionView(report, render.documents_html(documents), [d.doc_id for d in documents], outlets)
+        return CollectionView(report, render.documents_html(documents, self.store.last_update()), [d.doc_id for d in documents], outlets)
 
     def outlets(self) -> list[str]:
         """Outlet names in the store, for the filter."""

@@ -239,8 +239,9 @@ def sources_panel_html(turn_sections: Sequence[str]) -> str:
 
 
 # ----- collection -----------------------------------------------------------------------------
-def documents_html(documents: Sequence[Any]) -> str:
-    """The collection as a table: id, title, outlet, date, chunks (incomplete ones flagged)."""
+def documents_html(documents: Sequence[Any], updated: str = "") -> str:
+    """The collection as a table: id, title, outlet, date, chunks (incomplete ones flagged), and
+    above it the archive's size and when it last changed (`updated`: ISO 8601, UTC)."""
     if not documents:
         return '<div class="nr-empty">The collection is empty: upload articles to start.</div>'
     total_chunks = sum(int(d.chunks) for d in documents)
@@ -255,10 +256,17 @@ def documents_html(documents: Sequence[Any]) -> str:
     if len(documents) > MAX_LISTED_DOCUMENTS:
         more = f'<div class="nr-note">Showing {MAX_LISTED_DOCUMENTS:,} of {len(documents):,} documents.</div>'
     return (
-        f'<div class="nr-collection"><div class="nr-summary">{len(documents):,} documents · {total_chunks:,} chunks</div>'
+        f'<div class="nr-collection"><div class="nr-summary">{len(documents):,} documents · {total_chunks:,} chunks{_updated(updated)}</div>'
         '<table class="nr-table"><thead><tr><th>Document</th><th>Title</th><th>Outlet</th><th>Date</th>'
         f'<th class="nr-right">Chunks</th></tr></thead><tbody>{"".join(rows)}</tbody></table>{more}</div>'
     )
+
+
+def _updated(updated: str) -> str:
+    """" · last updated 2026-12-02 07:59 UTC" from an ISO time; nothing when unknown."""
+    if not updated:
+        return ""
+    return f' · <span class="nr-updated">last updated {esc(updated[:16].replace("T", " "))} UTC</span>'
 
 
 def status_html(kind: str, headline: str, lines: Sequence[str] = ()) -> str:
