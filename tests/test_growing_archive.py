@@ -112,3 +112,23 @@ def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_pe
     assert stats["generation"] == 3 and stats["updated"].startswith(str(__import__("datetime").date.today().year))  # what the Collection tab shows
     found = json.loads(run_cli("search", "Orlin river bridge", "--store", str(store), "--json").stdout)
     assert found["hits"][0]["doc_id"] == "sub/second.txt" and "mayor said" in found["hits"][0]["text"]
+
+
+def test_two_machines_on_one_chroma_server_see_each_others_writes(chroma_server, tmp_path, encoder):
+    """Separate home folders stand for separate machines: each has its own keyword index beside one
+    `chroma run` server, and a reader follows the other's write by the store generation."""
+    from newsrag.components import open_retriever, open_store
+    from newsrag.settings import load_settings
+
+    store_flags = ("--chroma-url", chroma_server, "--collection", "two-machines")
+    first = run_cli("ingest", str(SEED_ARTICLES / "000_efc5912cef78bf52.txt"), *store_flags, env={"NEWSRAG_HOME": str(tmp_path / "a")})
+    assert first.returncode == 0, first.stderr
+    reader_settings = load_settings({"home": str(tmp_path / "b"), "store": {"chroma_url": chroma_server, "collection": "two-machines"}})
+    store = open_store(reader_settings)
+    retriever = open_retriever(reader_settings, store)
+    assert {p.doc_id for p in retriever.run("Pantsir Wagner Hezbollah", top_k=4)} == {"000_efc5912cef78bf52.txt"}
+    second = run_cli("ingest", str(SEED_ARTICLES / NEW_ARTICLE), *store_flags, env={"NEWSRAG_HOME": str(tmp_path / "a")})
+    assert second.returncode == 0, second.stderr
+    hits = retriever.run("Pantsir Wagner Hezbollah", top_k=4)  # same process, no restart
+    assert hits[0].doc_id == NEW_ARTICLE
+    assert any(row.doc_id == NEW_ARTICLE for row in store.keyword_index().rows)  # followed in this machine's keyword index
