@@ -10,8 +10,8 @@ the answer is completed from the evidence, the way an editor completes a reporte
   name is added with its own citation, near-duplicates merged, across every retrieved article.
 - A yes/no question is never answered by restating it with "Yes" in front: sentences that add
   nothing to the question are dropped, what the best sources report is quoted with who reports
-  it, and every denial or missing confirmation on the same topic in any retrieved passage is
-  quoted beside it. A bare "Yes," or "No," is dropped when the other side is there.
+  it, other speakers on the same topic are quoted too, and every denial or missing confirmation
+  on the topic in any retrieved passage is quoted beside it. A bare "Yes," or "No," is dropped when the other side is there.
 
 Sentences are added verbatim with passage-number markers; the citation checker then verifies
 them like any other answer sentence.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from index.instructions import looks_like_instruction
 from index.sentences import split_sentences
-from rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic
+from rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
 from rag.citations import MARKER, attach_markers
 from rag.evidence import RELEVANT_SHARE, Evidence, EvidenceSentence
 from rag.passage import Passage
@@ -140,12 +140,28 @@ class AnswerCompleter:
                 continue
             seen_docs.add(doc)
             reports.append((sentence.passage, sentence.text))
+        voices = self._other_voices(topic, plain, reports, evidence)
         denials = self._denials(question, plain, evidence, passages)
-        added = list(dict.fromkeys([*reports, *denials]))
+        added = list(dict.fromkeys([*reports, *voices, *denials]))
         if denials or any(disputes(s) for _, s in reports):
             text = BARE_VERDICT.sub("", text, count=1)
             text = text[:1].upper() + text[1:]
         return Completion(_joined(text, added), added)
+
+    def _other_voices(self, topic: set[str], plain: str, reports: list[tuple[int, str]], evidence: Evidence) -> list[tuple[int, str]]:
+        """Relevant sentences on the topic whose speaker is not yet quoted: a reporter's "get the
+        other side" ("Trump said the sites were obliterated" beside "an intelligence assessment said")."""
+        heard = {who.lower() for text in [plain, *(s for _, s in reports)] for sentence in split_sentences(text) if (who := speaker_of(sentence.text))}
+        voices: list[tuple[int, str]] = []
+        for sentence in self._relevant(evidence):
+            who = speaker_of(sentence.text)
+            if len(voices) >= self.side_sources:
+                break
+            if who is None or who.lower() in heard or sentence.text in plain or not shares_topic(topic, sentence.text):
+                continue
+            heard.add(who.lower())
+            voices.append((sentence.passage, sentence.text))
+        return voices
 
     def _denials(self, question: str, plain: str, evidence: Evidence, passages: list[Passage]) -> list[tuple[int, str]]:
         """Every denial or missing confirmation on the question's topic, from any retrieved passage,

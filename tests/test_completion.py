@@ -82,3 +82,16 @@ def test_a_yes_no_answer_that_restates_the_question_is_replaced_by_both_sides():
 def test_a_single_fact_answer_is_left_as_it_is():
     evidence = _evidence((0, "Tehran has nine million people.", 0.9), (1, "Tehran's population grew by a million people.", 0.8))
     assert COMPLETER.run("What is the population of Tehran?", "Tehran has nine million people [1].", evidence, []).text == "Tehran has nine million people [1]."
+
+
+def test_a_yes_no_answer_quotes_another_speaker_on_the_topic():
+    evidence = _evidence(
+        (0, "Trump said the nuclear sites were totally obliterated by the strikes.", 0.9),
+        (0, "Trump said the nuclear sites would never be rebuilt after the strikes.", 0.8),  # the same voice again
+        (0, "An intelligence assessment said the strikes set the nuclear sites back only by months, officials said.", 0.7),
+    )
+    passages = _passages(" ".join(s.text for s in evidence.sentences))
+    completed = COMPLETER.run("Were the nuclear sites obliterated by the strikes?", "", evidence, passages)
+    assert "Trump said the nuclear sites were totally obliterated" in completed.text
+    assert "set the nuclear sites back only by months" in completed.text
+    assert "never be rebuilt" not in completed.text
