@@ -34,8 +34,15 @@ from rag.terms import TermWeights
 from rag.timeframe import parse_as_of
 
 MAX_QUESTION_CHARS = 2000
-# Phrases by which a model says it cannot answer.
-MODEL_ABSTAINS = re.compile(r"\b(don't|do not|does not|doesn't) (say|mention|contain|provide)|not (mentioned|stated|in the (sources|articles))|no information", re.I)
+# Phrases by which a model says the sources do not answer (about the sources, so that a real
+# answer such as "China does not provide weapons" is not taken for one).
+MODEL_ABSTAINS = re.compile(
+    r"\b(?:sources?|articles?|passages?|context|texts?|information (?:given|provided))\b[^.]{0,40}?\b(?:don't|do not|does not|doesn't|did not) "
+    r"(?:say|mention|contain|provide|state|specify|include|give)|"
+    r"\bnot (?:mentioned|stated|specified|given|provided|found) in the (?:sources|articles|passages|context)|\bno information\b|"
+    r"\b(?:I|we) (?:cannot|can't|could not|am unable to|are unable to) (?:find|answer|determine|tell)",
+    re.I,
+)
 
 
 class AnswerError(ValueError):

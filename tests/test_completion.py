@@ -95,3 +95,12 @@ def test_a_yes_no_answer_quotes_another_speaker_on_the_topic():
     assert "Trump said the nuclear sites were totally obliterated" in completed.text
     assert "set the nuclear sites back only by months" in completed.text
     assert "never be rebuilt" not in completed.text
+
+
+def test_a_model_saying_the_sources_do_not_answer_is_told_apart_from_a_negative_answer():
+    from rag.pipeline import MODEL_ABSTAINS
+
+    for abstains in ("The sources do not mention the population of Tehran.", "This is not mentioned in the sources.", "I cannot find it."):
+        assert MODEL_ABSTAINS.search(abstains), abstains
+    for answers in ("China does not provide lethal aid to Russia [1].", "Iran did not deny it [2]."):
+        assert not MODEL_ABSTAINS.search(answers), answers
