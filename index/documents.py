@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 from index.instructions import looks_like_instruction
 
@@ -79,3 +80,27 @@ class Chunk:
             "doc_chunks": self.doc_chunks,
             "instructions": int(looks_like_instruction(self.text)),  # text addressed to an AI (index/instructions.py)
         }
+
+
+def assemble_article(chunks: Sequence[Any]) -> str:
+    """The cleaned article text from chunks that carry `text` and `metadata["start"]`.
+
+    Chunks hold their `start`/`end` offsets into the cleaned text and overlap by a sentence, so
+    laying each one at its offset rebuilds the article exactly, except the whitespace between
+    chunks that do not touch, which is filled with a paragraph break of the same length (offsets
+    stay valid, so a cited passage can be shown in place). The one way an article is rebuilt:
+    the keyword index's article texts and the browser's article view both use it.
+    """
+    pieces = sorted(((int(c.metadata.get("start", 0)), str(c.text)) for c in chunks), key=lambda p: p[0])
+    out: list[str] = []
+    length = 0
+    for start, text in pieces:
+        if start > length:
+            gap = start - length
+            out.append(" " if gap == 1 else "\n\n" + " " * (gap - 2))
+            length = start
+        end = start + len(text)
+        if end > length:
+            out.append(text[length - start :])
+            length = end
+    return "".join(out)

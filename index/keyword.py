@@ -9,6 +9,7 @@ once and never rebuild it.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 import os
 import shutil
 import tempfile
@@ -43,6 +44,19 @@ class KeywordHit:
     score: float
 
 
+# Words as bm25s.tokenize splits them (its default `token_pattern`); content terms (rag/terms.py)
+# split the same way, so a term's document frequency is that of the word the reader sees.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+
+@lru_cache(maxsize=1)
+def stemmer():
+    """The English Snowball stemmer (PyStemmer), one per process: BM25 and rag/terms.py must stem alike."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 @dataclass
 class KeywordIndex:
     """BM25 over chunk texts (with each row's metadata for filtering) and over whole articles."""
@@ -59,9 +73,7 @@ class KeywordIndex:
 
     @staticmethod
     def _stemmer():
-        import Stemmer
-
-        return Stemmer.Stemmer("english")
+        return stemmer()
 
     @classmethod
     def build(cls, rows: Sequence[KeywordRow], texts: Sequence[str], articles: Mapping[str, str] | None = None) -> "KeywordIndex":
@@ -80,7 +92,7 @@ class KeywordIndex:
         import bm25s
 
         bm25 = bm25s.BM25()
-        bm25.index(bm25s.tokenize(list(texts), stopwords="en", stemmer=cls._stemmer(), show_progress=False), show_progress=False)
+        bm25.index(bm25s.tokenize(list(texts), stopwords="en", stemmer=cls._stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False), show_progress=False)
         return bm25
 
     def save(self, folder: Path) -> None:
@@ -132,6 +144,18 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def document_frequencies(self) -> dict[str, int]:
+        """How many chunks hold each stemmed term: the column counts of bm25s's score matrix.
+
+        Reads bm25s internals (`scores["indptr"]`, `vocab_dict`), which is why pyproject.toml pins
+        bm25s to 0.3.x and tests/test_retrieve.py checks these counts against a direct count.
+        """
+        if self.bm25 is None:
+            return {}
+        indptr = self.bm25.scores["indptr"]
+        columns = len(indptr) - 1  # bm25s keeps an empty-token entry past the matrix
+        return {term: int(indptr[c + 1] - indptr[c]) for term, c in self.bm25.vocab_dict.items() if c < columns}
+
     def all_scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
         """The BM25 score of every row for `query` (0 where `allowed` is False or nothing matches).
 
@@ -147,7 +171,7 @@ class KeywordIndex:
         """The query's stemmed terms, stopwords out, as the indexes were built."""
         import bm25s
 
-        return bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), return_ids=False, show_progress=False)[0]
+        return bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), token_pattern=TOKEN_PATTERN, return_ids=False, show_progress=False)[0]
 
     def article_scores(self, query: str, doc_ids: Sequence[str]) -> np.ndarray:
         """BM25 of each whole article (title + text) for `query`, in the order of `doc_ids` (0 if unknown).
@@ -201,7 +225,7 @@ class KeywordIndex:
             return []
         import bm25s
 
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), show_progress=False)
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
         if not tokens.vocab:
             return []
         k = min(k, len(self.rows))

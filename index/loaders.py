@@ -116,7 +116,7 @@ def _walk(root: Path) -> Iterator[Path]:
     def fail(error: OSError) -> None:
         """An unreadable root is an error; an unreadable subfolder is skipped."""
         if Path(error.filename or "") == root:
-            raise LoadError(_one_line(f"{root}: {_os_cause(error)}"))
+            raise LoadError(_collapsed(f"{root}: {_os_cause(error)}"))
 
     for folder, subfolders, files in os.walk(root, onerror=fail):
         subfolders[:] = sorted(name for name in subfolders if not _hidden(name))
@@ -170,14 +170,14 @@ def document_id(path: Path, root: Path) -> str:
 
 
 # --- reading bytes ------------------------------------------------------------------------
-def _one_line(message: str) -> str:
-    """A message on one line, whitespace collapsed."""
+def _collapsed(message: str) -> str:
+    """A library's message with its whitespace collapsed (newsrag.messages.one_line escapes what is left)."""
     return " ".join(message.split())
 
 
 def _cause(error: BaseException) -> str:
     """A library error as a short phrase for a message."""
-    text = _one_line(str(error)) or type(error).__name__
+    text = _collapsed(str(error)) or type(error).__name__
     return text if len(text) <= MAX_CAUSE_CHARS else text[: MAX_CAUSE_CHARS - 1] + "…"
 
 
@@ -232,7 +232,7 @@ def inflate(path: Path, data: bytes, limits: IngestSettings) -> bytes:
                     raise LoadError(f"{path}: .gz inflates beyond limit (more than {limits.max_gz_ratio}x its size)")
                 pieces.append(piece)
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
-        raise LoadError(_one_line(f"{path}: truncated or damaged .gz ({_cause(error)})")) from None
+        raise LoadError(_collapsed(f"{path}: truncated or damaged .gz ({_cause(error)})")) from None
     return b"".join(pieces)
 
 
@@ -319,7 +319,7 @@ def _parse_html(path: Path, data: bytes) -> Any:
     try:
         tree = lxml.html.fromstring(data, parser=_html_parser(data))
     except (lxml.etree.ParserError, ValueError) as error:
-        raise LoadError(_one_line(f"{path}: not an HTML page ({_cause(error)})")) from None
+        raise LoadError(_collapsed(f"{path}: not an HTML page ({_cause(error)})")) from None
     lxml.etree.strip_elements(tree, *HTML_NON_CONTENT_TAGS, with_tail=False)
     elements = sum(1 for _ in tree.iter())
     if elements > HTML_MAX_ELEMENTS:
@@ -416,7 +416,7 @@ def _open_pdf(path: Path, data: bytes) -> Any:
         try:
             unlocked = reader.decrypt("")
         except Exception as error:  # pypdf raises several types for ciphers it cannot handle
-            raise LoadError(_one_line(f"{path}: encrypted PDF ({_cause(error)})")) from None
+            raise LoadError(_collapsed(f"{path}: encrypted PDF ({_cause(error)})")) from None
         if not unlocked:
             raise LoadError(f"{path}: encrypted PDF (needs a password)")
     return reader
@@ -433,7 +433,7 @@ def load_pdf(path: Path, doc_id: str, data: bytes) -> list[Document]:
     except LoadError:
         raise
     except Exception as error:  # pypdf signals damage with many exception types
-        raise LoadError(_one_line(f"{path}: truncated or damaged PDF ({_cause(error)})")) from None
+        raise LoadError(_collapsed(f"{path}: truncated or damaged PDF ({_cause(error)})")) from None
     text = "\n\n".join(reflow_pdf_text(page) for page in pages if page.strip())
     text = _require_text(path, text, "PDF has no extractable text (scanned pages?)")
     return [Document(doc_id=doc_id, text=text, title=title, authors=split_authors(author), path=str(path))]
@@ -496,11 +496,11 @@ def _collect(path: Path, items: Iterator[tuple[str, Callable[[], Document]]]) ->
         try:
             document = build()
         except _RecordError as error:
-            result.problems.append(_one_line(f"{path}: {where}: {error}"))
+            result.problems.append(_collapsed(f"{path}: {where}: {error}"))
             continue
         if document.doc_id in first_seen:
             result.problems.append(
-                _one_line(
+                _collapsed(
                     f"{path}: {where}: duplicate id '{document.doc_id}' (first at {first_seen[document.doc_id]}); kept the first"
                 )
             )
@@ -509,7 +509,7 @@ def _collect(path: Path, items: Iterator[tuple[str, Callable[[], Document]]]) ->
         result.documents.append(document)
     if not result.documents:
         detail = f"; first problem: {result.problems[0].split(': ', 1)[1]}" if result.problems else ""
-        raise LoadError(_one_line(f"{path}: no valid records ({len(result.problems)} bad{detail})"))
+        raise LoadError(_collapsed(f"{path}: no valid records ({len(result.problems)} bad{detail})"))
     return result
 
 
@@ -548,7 +548,7 @@ def load_json(path: Path, doc_id: str, data: bytes) -> LoadResult:
         try:
             return LoadResult([record_document(value, doc_id, path)])
         except _RecordError as error:
-            raise LoadError(_one_line(f"{path}: {error}")) from None
+            raise LoadError(_collapsed(f"{path}: {error}")) from None
     if not isinstance(value, list):
         raise LoadError(f"{path}: JSON is neither an object nor a list of objects")
     items = (
@@ -593,7 +593,7 @@ def load_file(path: Path, root: Path, limits: IngestSettings) -> LoadResult:
     except RecursionError:
         raise LoadError(f"{path}: content nested too deeply to read") from None
     except Exception as error:  # a parser bug on odd input must not stop an ingest run
-        raise LoadError(_one_line(f"{path}: could not be read ({type(error).__name__}: {_cause(error)})")) from None
+        raise LoadError(_collapsed(f"{path}: could not be read ({type(error).__name__}: {_cause(error)})")) from None
     if limits.clean:
         result.documents = [clean_document(document) for document in result.documents]
     return result

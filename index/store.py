@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from index.documents import Chunk
+from index.documents import Chunk, assemble_article
 from index.keyword import KeywordIndex, KeywordRow
 from newsrag.settings import Settings
 
@@ -336,7 +336,7 @@ class ChunkStore:
         """Rows and texts (title + chunk) for the chunk index, and each article's whole text."""
         rows: list[KeywordRow] = []
         texts: list[str] = []
-        pieces: dict[str, list[tuple[int, int, int, str]]] = {}
+        pieces: dict[str, list[StoredChunk]] = {}
         titles: dict[str, str] = {}
         for page in self._pages(["metadatas", "documents"]):
             for chunk_id, meta, text in zip(page["ids"], page["metadatas"], page["documents"]):
@@ -345,8 +345,8 @@ class ChunkStore:
                 title = str(meta.get("title", ""))
                 texts.append(f"{title}\n{text}" if title else text)
                 titles[doc_id] = title
-                pieces.setdefault(doc_id, []).append((int(meta.get("position", 0)), int(meta.get("start", -1)), int(meta.get("end", -1)), text))
-        articles = {doc_id: f"{titles[doc_id]}\n{_joined(parts)}" for doc_id, parts in pieces.items()}
+                pieces.setdefault(doc_id, []).append(StoredChunk(chunk_id, text, meta))
+        articles = {doc_id: f"{titles[doc_id]}\n{assemble_article(chunks)}" for doc_id, chunks in pieces.items()}
         return rows, texts, articles
 
     def count(self) -> int:
@@ -369,7 +369,7 @@ class ChunkStore:
         if index is not None and index.generation == current and len(index) == self.count() and (not len(index) or index.article_bm25 is not None):
             self._keyword = index  # the last test: an index made before article BM25 is rebuilt
             return index
-        if dirty or index is None or index.generation > current:
+        if dirty or index is None or index.generation >= current:  # half-written, missing, or not what this store holds: repair
             with self.writing():
                 index = self.finish_writing()
         else:  # the store moved on without this machine (another machine wrote): follow it
@@ -453,17 +453,6 @@ class ChunkStore:
         self._collection = None
         self._keyword = None
         shutil.rmtree(self.keyword_dir, ignore_errors=True)
-
-
-def _joined(pieces: list[tuple[int, int, int, str]]) -> str:
-    """An article's text from its chunks (position, start, end, text), the overlap between neighbours read once."""
-    parts: list[str] = []
-    covered = -1
-    for _, start, end, text in sorted(pieces):
-        skip = covered - start if 0 <= start < covered else 0
-        parts.append(text[skip:])
-        covered = max(covered, end)
-    return " ".join(parts)
 
 
 def _collect(found: dict[str, StoredDocument], metadatas: Sequence[dict[str, Any]]) -> None:

@@ -10,7 +10,9 @@ import math
 import re
 from functools import lru_cache
 
-TOKEN = re.compile(r"(?u)\b\w\w+\b")
+from index.keyword import TOKEN_PATTERN, stemmer
+
+TOKEN = re.compile(TOKEN_PATTERN)
 
 # Words that shape a question but carry no content to look for in the articles.
 QUESTION_WORDS = frozenset(
@@ -29,18 +31,13 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN) | QUESTION_WORDS
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
 
 
 def content_terms(text: str) -> list[str]:
     """Stemmed, lower-cased content words of `text`, in order (stopwords and question words dropped)."""
     stop = _stopwords()
     words = [w for w in TOKEN.findall(text.lower()) if w not in stop]
-    return _stemmer().stemWords(words) if words else []
+    return stemmer().stemWords(words) if words else []
 
 
 class TermWeights:
@@ -56,14 +53,8 @@ class TermWeights:
 
     @classmethod
     def from_keyword_index(cls, index) -> "TermWeights":
-        """Read document frequencies out of a bm25s index (column counts of its score matrix)."""
-        bm25 = getattr(index, "bm25", None)
-        if bm25 is None:
-            return cls({}, 1)
-        indptr = bm25.scores["indptr"]
-        columns = len(indptr) - 1  # bm25s keeps an empty-token entry past the matrix
-        frequencies = {term: int(indptr[c + 1] - indptr[c]) for term, c in bm25.vocab_dict.items() if c < columns}
-        return cls(frequencies, len(index))
+        """The collection's document frequencies, from the keyword index that already counts them."""
+        return cls(index.document_frequencies(), len(index)) if len(index) else cls({}, 1)
 
     def weight(self, term: str) -> float:
         """Smoothed IDF, always positive."""

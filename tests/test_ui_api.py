@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SEED_ARTICLES, needs_shared
 from ui import render
-from ui.articles import assemble_article
+from index.documents import assemble_article
 from ui.commands import cmd_serve, exposure_warning, is_loopback, parse_auth
 from ui.uploads import sanitise_filename, save_upload
 

@@ -1,31 +1,10 @@
-"""The whole cleaned article, put back together from its stored chunks.
-
-Chunks hold their `start`/`end` offsets into the cleaned text and overlap by a sentence, so
-laying each one at its offset rebuilds the article exactly, except the whitespace between
-chunks that do not touch, which we fill with a paragraph break of the same length (offsets stay
-valid, so a cited passage can be shown in place).
-"""
+"""The whole cleaned articles behind cited passages (put together by `index.documents.assemble_article`)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
-
-def assemble_article(chunks: Sequence[Any]) -> str:
-    """The cleaned article text from chunks that carry `text` and `metadata["start"]`."""
-    pieces = sorted(((int(c.metadata.get("start", 0)), str(c.text)) for c in chunks), key=lambda p: p[0])
-    out: list[str] = []
-    length = 0
-    for start, text in pieces:
-        if start > length:
-            gap = start - length
-            out.append(" " if gap == 1 else "\n\n" + " " * (gap - 2))
-            length = start
-        end = start + len(text)
-        if end > length:
-            out.append(text[length - start :])
-            length = end
-    return "".join(out)
+from index.documents import assemble_article
 
 
 def article_texts(store: Any, doc_ids: Iterable[str]) -> dict[str, str]:
