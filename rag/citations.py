@@ -16,16 +16,10 @@ from index.sentences import split_sentences
 from rag.passage import Passage
 from rag.specifics import Specifics
 from rag.terms import TermWeights, content_terms
+from newsrag.settings import CitationSettings
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-# Share of a sentence's (IDF-weighted) content a passage must contain to support it...
-SUPPORT_THRESHOLD = 0.6
-# ...or, for a paraphrase, a smaller share plus a sentence of the passage this close in meaning.
-PARAPHRASE_COVERAGE = 0.3
-PARAPHRASE_SIMILARITY = 0.7
-# A claim also cites the other articles that support it, up to this many sources in all: a reader
-# sees that a fact is reported by several outlets (an editorial choice, not a fitted number).
-MAX_SOURCES_PER_CLAIM = 3
+DEFAULT_SETTINGS = CitationSettings()  # the tuned numbers: newsrag/settings.py
 
 
 @dataclass
@@ -51,11 +45,12 @@ class CitationChecker:
     'Iran sent drones [1].'
     """
 
-    def __init__(self, weights: TermWeights, encoder=None, threshold: float = SUPPORT_THRESHOLD, corroborate: bool = False) -> None:
+    def __init__(self, weights: TermWeights, encoder=None, corroborate: bool = False, settings: CitationSettings = DEFAULT_SETTINGS) -> None:
         self.weights = weights
         self.encoder = encoder  # optional: lets paraphrases count as supported
-        self.threshold = threshold
-        self.corroborate = corroborate  # also cite other articles that support a claim (MAX_SOURCES_PER_CLAIM)
+        self.settings = settings
+        self.threshold = settings.support_threshold
+        self.corroborate = corroborate  # also cite other articles that support a claim (up to `max_sources_per_claim`)
 
     def run(self, answer: str, passages: list[Passage], relevant: dict[int, list[str]] | None = None, question: str = "") -> VerifiedAnswer:
         """Check every sentence of `answer`; markers are 1-based passage numbers.
@@ -106,7 +101,7 @@ class CitationChecker:
             if self.corroborate:
                 seen_docs = {passages[i].doc_id for i in supported}
                 for i in range(len(passages)):
-                    if len(supported) >= MAX_SOURCES_PER_CLAIM:
+                    if len(supported) >= self.settings.max_sources_per_claim:
                         break
                     if support[i] and passage_sentences[i] and passages[i].doc_id not in seen_docs:
                         supported.append(i)
@@ -130,7 +125,7 @@ class CitationChecker:
         """Whether each passage supports the claim: enough of its words, or a paraphrase of one of its sentences."""
         coverage = [self.weights.coverage(terms, present) for present in passage_terms]
         supported = [c >= self.threshold for c in coverage]
-        candidates = [i for i, c in enumerate(coverage) if not supported[i] and c >= PARAPHRASE_COVERAGE and passage_sentences[i]]
+        candidates = [i for i, c in enumerate(coverage) if not supported[i] and c >= self.settings.paraphrase_coverage and passage_sentences[i]]
         if self.encoder is None or not candidates:
             return supported
         texts = [s for i in candidates for s in passage_sentences[i]]
@@ -138,7 +133,7 @@ class CitationChecker:
         similarities = iter(vectors[1:] @ vectors[0])
         for i in candidates:
             best = max(float(next(similarities)) for _ in passage_sentences[i])
-            supported[i] = best >= PARAPHRASE_SIMILARITY
+            supported[i] = best >= self.settings.paraphrase_similarity
         return supported
 
     def _renumber(self, kept: list[tuple[str, list[int]]], passage_sentences: list[list[str]], notes: list[str]) -> VerifiedAnswer:

@@ -26,7 +26,7 @@ from index.instructions import looks_like_instruction
 from index.sentences import split_sentences
 from rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
 from rag.citations import MARKER, attach_markers
-from rag.evidence import RELEVANT_SHARE, Evidence, EvidenceSentence
+from rag.evidence import Evidence, EvidenceSentence
 from rag.passage import Passage
 from rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
 from rag.terms import content_terms, term_present
@@ -116,7 +116,7 @@ class AnswerCompleter:
                 continue
             terms = set(content_terms(sentence.text))
             new = {t for t in terms if not term_present(t, said)}
-            if len(new) < self.min_new_terms or any(_overlap(terms, other) > NEAR_DUPLICATE for other in chosen_terms):
+            if len(new) < self.min_new_terms or any(_overlap(terms, other) > evidence.settings.near_duplicate for other in chosen_terms):
                 continue
             if wants_names and not Specifics.of(sentence.text).minus(named).names:
                 continue
@@ -183,12 +183,7 @@ class AnswerCompleter:
 
     def _relevant(self, evidence: Evidence) -> list[EvidenceSentence]:
         """The evidence sentences that bear on the question (by the rule every supporting sentence meets), best first."""
-        best = evidence.best_score
-        return [s for s in evidence.sentences if s.score >= RELEVANT_SHARE * best and not s.vague]
-
-
-# Share of an added sentence's content words already in a chosen one above which it repeats it.
-NEAR_DUPLICATE = 0.7
+        return [s for s in evidence.bearing() if not s.vague]
 
 
 def _plain(text: str) -> str:

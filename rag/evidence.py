@@ -20,24 +20,10 @@ from index.sentences import split_sentences
 from rag.passage import Passage
 from rag.specifics import is_vague
 from rag.terms import TermWeights, content_terms, entity_coverage, question_entities
+from newsrag.settings import EvidenceSettings
 
-# Weights of the sentence score, chosen by measurement on the seed dev set (see README).
-COVERAGE_WEIGHT = 0.35
-CONTEXT_WEIGHT = 0.10
-SIMILARITY_WEIGHT = 0.55
-# Most sentences handed on as evidence (the prompt's size is the first-token latency).
-MAX_EVIDENCE_SENTENCES = 6
-# Sentences embedded at most per question (the best by term coverage): the encoder is the cost.
-MAX_EMBEDDED_SENTENCES = 40
-# Score kept by a sentence that repeats what the conversation already said.
-REPEAT_FACTOR = 0.7
-
-# A sentence containing this share of the previous answer's terms repeats it.
-REPEATED_SHARE = 0.6
-# A sentence scoring below this share of the best one does not bear on the question.
-RELEVANT_SHARE = 0.5
-# Fragments shorter than this (headings, captions cut by the splitter) are not evidence.
-MIN_SENTENCE_CHARS = 25
+# The tuned numbers are settings (`EvidenceSettings`, newsrag/settings.py); this is the default.
+DEFAULT_SETTINGS = EvidenceSettings()
 
 
 @dataclass
@@ -53,12 +39,14 @@ class EvidenceSentence:
     entities: float = 1.0  # share of the question's names that the sentence (or its article's title) mentions
     repeats: bool = False  # says again what the conversation already said
     vague: bool = False  # adds nothing to the question but vague words
+    settings: EvidenceSettings = field(default_factory=lambda: DEFAULT_SETTINGS, repr=False, compare=False)
 
     @property
     def score(self) -> float:
         """How well this sentence answers the question (0..1)."""
-        base = COVERAGE_WEIGHT * self.coverage + CONTEXT_WEIGHT * self.context_coverage + SIMILARITY_WEIGHT * max(self.similarity, 0.0)
-        return base * self.entities * (REPEAT_FACTOR if self.repeats else 1.0)
+        s = self.settings
+        base = s.coverage_weight * self.coverage + s.context_weight * self.context_coverage + s.similarity_weight * max(self.similarity, 0.0)
+        return base * self.entities * (s.repeat_factor if self.repeats else 1.0)
 
 
 @dataclass
@@ -66,26 +54,31 @@ class Evidence:
     """The ranked evidence for a question (whether it answers the question: rag/answerability.py)."""
 
     sentences: list[EvidenceSentence] = field(default_factory=list)  # best first
+    settings: EvidenceSettings = field(default_factory=lambda: DEFAULT_SETTINGS, repr=False)
 
     @property
     def best_score(self) -> float:
         return self.sentences[0].score if self.sentences else 0.0
 
-    def relevant(self, share: float = RELEVANT_SHARE) -> dict[int, list[str]]:
+    def bearing(self) -> list[EvidenceSentence]:
+        """The sentences that bear on the question (`relevant_share` of the best score), best first."""
+        return [s for s in self.sentences if s.score >= self.settings.relevant_share * self.best_score]
+
+    def relevant(self) -> dict[int, list[str]]:
         """Per passage, the sentences that bear on the question: the only ones that may support a claim."""
         found: dict[int, list[str]] = {}
-        for sentence in self.sentences:
-            if sentence.score >= share * self.best_score:
-                found.setdefault(sentence.passage, []).append(sentence.text)
+        for sentence in self.bearing():
+            found.setdefault(sentence.passage, []).append(sentence.text)
         return found
 
-    def top(self, limit: int = MAX_EVIDENCE_SENTENCES) -> list[EvidenceSentence]:
-        """The best sentences, near-duplicates dropped."""
+    def top(self, limit: int | None = None) -> list[EvidenceSentence]:
+        """The best sentences (`max_evidence_sentences` unless `limit`), near-duplicates dropped."""
+        limit = limit or self.settings.max_evidence_sentences
         chosen: list[EvidenceSentence] = []
         seen_terms: list[set[str]] = []
         for sentence in self.sentences:
             terms = set(content_terms(sentence.text))
-            if any(_jaccard(terms, other) > 0.7 for other in seen_terms):
+            if any(_jaccard(terms, other) > self.settings.near_duplicate for other in seen_terms):
                 continue
             chosen.append(sentence)
             seen_terms.append(terms)
@@ -107,9 +100,10 @@ class EvidenceSelector:
     'A senior commander of the Islamic Revolutionary Guard Corps, Fazlullah Nozari, told ...'
     """
 
-    def __init__(self, encoder: Encoder, weights: TermWeights) -> None:
+    def __init__(self, encoder: Encoder, weights: TermWeights, settings: EvidenceSettings = DEFAULT_SETTINGS) -> None:
         self.encoder = encoder
         self.weights = weights
+        self.settings = settings
 
     def run(self, question: str, passages: list[Passage], focus: str | None = None, said: str = "") -> Evidence:
         """Every usable sentence of the passages, scored and ranked, best first.
@@ -130,7 +124,7 @@ class EvidenceSelector:
             title_terms = set(content_terms(passage.title))
             sentence_terms = [set(content_terms(s)) for s in sentences]
             for order, text in enumerate(sentences):
-                if len(text) < MIN_SENTENCE_CHARS or (passage.doc_id, text) in seen or looks_like_instruction(text):
+                if len(text) < self.settings.min_sentence_chars or (passage.doc_id, text) in seen or looks_like_instruction(text):
                     continue  # overlapping chunks repeat sentences; text addressed to an AI is never evidence
                 seen.add((passage.doc_id, text))
                 terms = sentence_terms[order]
@@ -146,20 +140,21 @@ class EvidenceSelector:
                         coverage=self.weights.coverage(wanted, terms, emphasis, skip_unknown=True),
                         context_coverage=self.weights.coverage(wanted, context, emphasis, skip_unknown=True),
                         entities=entity_coverage(entities, terms | title_terms),
-                        repeats=bool(said_terms) and len(terms & said_terms) >= REPEATED_SHARE * len(said_terms),
+                        repeats=bool(said_terms) and len(terms & said_terms) >= self.settings.repeated_share * len(said_terms),
                         vague=is_vague(focus, text),
+                        settings=self.settings,
                     )
                 )
         if any(not s.vague for s in scored):  # a copy editor's rule: a vague sentence never displaces a specific one
             scored = [s for s in scored if not s.vague]
         if not scored or not wanted:
-            return Evidence()
+            return Evidence(settings=self.settings)
         scored.sort(key=lambda s: (-(s.coverage + s.context_coverage), s.passage))  # ties: better passages first
-        embedded = scored[:MAX_EMBEDDED_SENTENCES]
+        embedded = scored[: self.settings.max_embedded_sentences]
         for sentence, similarity in zip(embedded, self._similarities(question, [s.text for s in embedded])):
             sentence.similarity = float(similarity)
         embedded.sort(key=lambda s: s.score, reverse=True)
-        return Evidence(sentences=embedded)
+        return Evidence(sentences=embedded, settings=self.settings)
 
     def _similarities(self, question: str, sentences: list[str]) -> np.ndarray:
         vectors = self.encoder.encode([question, *sentences], batch_size=64)

@@ -11,26 +11,22 @@ from rag.citations import attach_markers
 from rag.claims import disputes
 from rag.evidence import Evidence, EvidenceSentence
 
-# Sentences quoted at most, and how close to the best one a sentence must score to be quoted.
-MAX_SENTENCES = 3
-RELATIVE_SCORE = 0.75
-DISPUTE_RELATIVE_SCORE = 0.5
-
-
-def choose_sentences(evidence: Evidence) -> list[EvidenceSentence]:
-    """The sentences an extractive answer quotes, best first, with a dispute if there is one."""
+def choose_sentences(evidence: Evidence, limit: int = 3, share: float = 0.75) -> list[EvidenceSentence]:
+    """The sentences an extractive answer quotes, best first: at most `limit`, each scoring at
+    least `share` of the best (`AnswerSettings.quoted_sentences`, `quoted_share`), with a dispute
+    that bears on the question if there is one."""
     top = evidence.top()
     if not top:
         return []
     best = top[0].score
-    chosen = [s for s in top if s.score >= RELATIVE_SCORE * best][:MAX_SENTENCES]
+    chosen = [s for s in top if s.score >= share * best][:limit]
     if not any(disputes(s.text) for s in chosen):
-        dispute = next((s for s in top if disputes(s.text) and s.score >= DISPUTE_RELATIVE_SCORE * best), None)
+        dispute = next((s for s in top if disputes(s.text) and s.score >= evidence.settings.relevant_share * best), None)
         if dispute is not None and dispute not in chosen:
             chosen.append(dispute)
     return chosen
 
 
-def compose(evidence: Evidence) -> str:
+def compose(evidence: Evidence, limit: int = 3, share: float = 0.75) -> str:
     """The extractive answer text, markers being 1-based passage numbers."""
-    return " ".join(attach_markers(s.text, [s.passage + 1]) for s in choose_sentences(evidence))
+    return " ".join(attach_markers(s.text, [s.passage + 1]) for s in choose_sentences(evidence, limit, share))

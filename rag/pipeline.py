@@ -210,7 +210,7 @@ class AnswerPipeline:
         return passages, self._select_evidence(question, standalone, history, passages)
 
     def _generate(self, question, passages, evidence, widen, llm, notes, timings, began) -> Iterator[StreamEvent]:
-        checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True)
+        checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True, settings=self.settings.answer.citations)
         relevant = evidence.relevant()
         disputed = [(s.passage, s.text) for s in evidence.top() if s.score >= self.settings.answer.anchor_share * evidence.best_score]
 
@@ -226,7 +226,7 @@ class AnswerPipeline:
             if completion.text == before:
                 return draft
             if not completion.text:  # it only restated a yes/no question, and no source reports on it
-                return checked(compose(evidence)) if before else draft
+                return checked(self._quoted(evidence)) if before else draft
             for passage, sentence in completion.added:
                 allowed = relevant.setdefault(passage, [])
                 if sentence not in allowed:
@@ -234,7 +234,7 @@ class AnswerPipeline:
             return checked(completion.text)
 
         if llm is None:  # checked before it is shown: the reader sees the final numbering
-            verified = completed(checked(compose(evidence)))
+            verified = completed(checked(self._quoted(evidence)))
             yield StreamEvent("token", verified.text)
             timings.setdefault("first_token_s", time.perf_counter() - began)
             return verified
@@ -256,7 +256,7 @@ class AnswerPipeline:
         verified = checked(_to_passage_numbers(markers_to_sentence_end(draft), shown))
         notes.extend(verified.notes)
         if not verified.cited or MODEL_ABSTAINS.search(draft) or not adds_to_question(question, verified.text):
-            quoted = checked(compose(evidence))
+            quoted = checked(self._quoted(evidence))
             if checker.answers(question, quoted):
                 notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
                 return completed(quoted)
@@ -329,12 +329,16 @@ class AnswerPipeline:
             self._weights = (id(index), TermWeights.from_keyword_index(index))
         return self._weights[1]
 
+    def _quoted(self, evidence: Evidence) -> str:
+        """The extractive answer under this pipeline's settings (markers: passage numbers)."""
+        return compose(evidence, self.settings.answer.quoted_sentences, self.settings.answer.quoted_share)
+
     def _completer(self) -> AnswerCompleter:
         c = self.settings.answer.completion
         return AnswerCompleter(c.max_items, c.min_new_terms, c.side_sources)
 
     def _selector(self) -> EvidenceSelector:
-        return EvidenceSelector(self.encoder, self._term_weights())
+        return EvidenceSelector(self.encoder, self._term_weights(), self.settings.answer.evidence)
 
 
 def _judged_question(question: str, standalone: str, history: Sequence[Sequence[str]]) -> str:
