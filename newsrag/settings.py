@@ -8,12 +8,12 @@ underscore in the environment: `NEWSRAG_LLM__BACKEND=openai`, `NEWSRAG_RETRIEVAL
 from __future__ import annotations
 
 import os
-import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
 DEFAULT_COLLECTION = "news"
 
@@ -206,6 +206,10 @@ class ServeSettings(BaseModel):
     auth: str | None = Field(None, description="USER:PASS for a login")
 
 
+# The config file of the settings being built (set by load_settings for its call only).
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("newsrag_config_file", default=None)
+
+
 class Settings(BaseSettings):
     """Every setting of newsrag, with its default."""
 
@@ -222,6 +226,14 @@ class Settings(BaseSettings):
     timeline: TimelineSettings = TimelineSettings()
     serve: ServeSettings = ServeSettings()
 
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        """Flags (init arguments) over `NEWSRAG_*` environment variables over the TOML config file
+        (`load_settings` chooses it) over defaults; pydantic-settings deep-merges them."""
+        path = _CONFIG_FILE.get()
+        toml = (TomlConfigSettingsSource(settings_cls, toml_file=path),) if path is not None else ()
+        return (init_settings, env_settings, *toml)
+
     @property
     def store_path(self) -> Path:
         """The embedded store folder (also where a server store keeps its local keyword index)."""
@@ -230,31 +242,30 @@ class Settings(BaseSettings):
         return self.home / "store"
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        elif value is not None:
-            merged[key] = value
-    return merged
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    """Overrides without the flags that were not given (None), at any depth."""
+    return {k: (_given(v) if isinstance(v, dict) else v) for k, v in values.items() if v is not None}
+
+
+def config_path(config_file: Path | None = None, home: Path | None = None) -> Path | None:
+    """The TOML settings file: `config_file`, else `$NEWSRAG_CONFIG`, else `HOME/config.toml` when it exists."""
+    if config_file is not None:
+        return Path(config_file)
+    if os.environ.get("NEWSRAG_CONFIG"):
+        return Path(os.environ["NEWSRAG_CONFIG"])
+    candidate = Path(home or Settings().home) / "config.toml"
+    return candidate if candidate.exists() else None
 
 
 def load_settings(overrides: dict[str, Any] | None = None, config_file: Path | None = None) -> Settings:
     """Build the settings: defaults < config file < environment < explicit overrides (CLI flags).
 
-    The config file is `config_file`, else `$NEWSRAG_CONFIG`, else `$NEWSRAG_HOME/config.toml`
-    when it exists.
+    pydantic-settings merges the sources (`Settings.settings_customise_sources`); this picks the
+    config file (`config_path`) and drops flags that were not given.
     """
-    env_settings = Settings()
-    file_values: dict[str, Any] = {}
-    path = config_file or (Path(os.environ["NEWSRAG_CONFIG"]) if os.environ.get("NEWSRAG_CONFIG") else None)
-    if path is None:
-        candidate = env_settings.home / "config.toml"
-        path = candidate if candidate.exists() else None
-    if path is not None:
-        with open(path, "rb") as handle:
-            file_values = tomllib.load(handle)
-    env_values = env_settings.model_dump(exclude_defaults=True)
-    values = _merge(_merge(file_values, env_values), overrides or {})
-    return Settings.model_validate(values) if values else env_settings
+    given = _given(overrides or {})
+    token = _CONFIG_FILE.set(config_path(config_file, given.get("home")))
+    try:
+        return Settings(**given)
+    finally:
+        _CONFIG_FILE.reset(token)
