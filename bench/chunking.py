@@ -21,7 +21,6 @@ what this measures.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -191,8 +190,10 @@ def main() -> None:
     all_docs = load_documents(CORPUS)
     missing = [d for d in pool_ids if d not in all_docs]
     documents = [all_docs[d] for d in pool_ids if d in all_docs]
-    log(f"questions: {len(questions)}; pool: {len(documents)} articles (gold + first {args.pool_extra} retrieved each)"
-        + (f"; {len(missing)} ids not in corpus" if missing else ""))
+    log(
+        f"questions: {len(questions)}; pool: {len(documents)} articles (gold + first {args.pool_extra} retrieved each)"
+        + (f"; {len(missing)} ids not in corpus" if missing else "")
+    )
 
     results = []
     for max_tokens, overlap in parse_configs(args.configs):
@@ -203,8 +204,10 @@ def main() -> None:
     print_table(results)
     best = max(results, key=lambda r: (r["metrics"]["hybrid"]["mrr@10"], r["metrics"]["hybrid"]["hit@5"]))
     hb = best["metrics"]["hybrid"]
-    log(f"\nrecommendation: max_tokens={best['max_tokens']} overlap_sentences={best['overlap_sentences']} "
-        f"(hybrid MRR@10 {hb['mrr@10']:.3f}, hit@5 {hb['hit@5']:.3f}; pool {len(documents)} articles, {len(questions)} questions)")
+    log(
+        f"\nrecommendation: max_tokens={best['max_tokens']} overlap_sentences={best['overlap_sentences']} "
+        f"(hybrid MRR@10 {hb['mrr@10']:.3f}, hit@5 {hb['hit@5']:.3f}; pool {len(documents)} articles, {len(questions)} questions)"
+    )
     log(f"results written to {args.out}")
 
 

@@ -63,12 +63,16 @@ from typing import Any, Iterator, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 import newsrag.offline  # noqa: E402,F401  (before any Hugging Face or Gradio import)
-
 from eval.metrics import MARKER, percentile  # noqa: E402
 
 SEED_ARTICLES = REPO.parent / "shared" / "corpus" / "seed-articles"
 SEED_QUESTIONS = REPO.parent / "shared" / "eval" / "seed_dev.jsonl"
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1,localhost"}
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "NO_PROXY": "127.0.0.1,localhost",
+}
 # Follow-ups that lean on the conversation (a pronoun, few words of their own).
 FOLLOW_UPS = ("Which one is it?", "Who said that?", "Which system might it be?", "When did that happen?", "What else is known about it?")
 ANSWER_FIELDS = ("id", "question", "answer", "abstained", "citations", "timings", "standalone_question", "backend", "notes")
@@ -142,7 +146,15 @@ def answer_problems(data: Any, backend: str) -> list[str]:
 
 
 def _type_problems(data: dict) -> list[str]:
-    expected = {"question": str, "answer": str, "abstained": bool, "citations": list, "timings": dict, "standalone_question": str, "notes": list}
+    expected = {
+        "question": str,
+        "answer": str,
+        "abstained": bool,
+        "citations": list,
+        "timings": dict,
+        "standalone_question": str,
+        "notes": list,
+    }
     problems = [f"{name} is {type(data[name]).__name__}" for name, kind in expected.items() if not isinstance(data[name], kind)]
     if not problems and not data["answer"].strip():
         problems.append("empty answer")
@@ -178,7 +190,9 @@ class Conversation:
     history: list[list[str]] = field(default_factory=list)
 
 
-def crosstalk_problems(data: dict, question: str, conversation: Conversation, registry: TagRegistry, backend: str) -> tuple[list[str], bool]:
+def crosstalk_problems(
+    data: dict, question: str, conversation: Conversation, registry: TagRegistry, backend: str
+) -> tuple[list[str], bool]:
     """Signs that a reply is not this conversation's own, and whether condensing was verified."""
     problems = []
     if data.get("question") != question:
@@ -479,7 +493,9 @@ def summarise(runners: list[Session], plan: LoadPlan, duration: float) -> dict[s
         "crosstalk_violations": sum(1 for r in records if r.crosstalk),
         "unverified_rewrites": sum(1 for r in done if not r.verified),
         "per_session_completed": per_session,
-        "per_session_max_latency_s": [round(max((r.latency_s for r in runner.records if r.completed), default=0.0), 2) for runner in runners],
+        "per_session_max_latency_s": [
+            round(max((r.latency_s for r in runner.records if r.completed), default=0.0), 2) for runner in runners
+        ],
         "failures": _examples(records, "error", "problems"),
         "crosstalk": _examples(records, "crosstalk"),
     }
@@ -561,7 +577,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=20, help="concurrent chat sessions (default 20)")
     parser.add_argument("--duration", type=float, default=120.0, help="seconds during which new questions are sent (default 120)")
     parser.add_argument("--backend", choices=["extractive", "local"], default="extractive", help="answer backend of the server")
-    parser.add_argument("--store", type=Path, metavar="DIR", help="existing store to serve (default: ingest the seed articles into a temporary one)")
+    parser.add_argument(
+        "--store", type=Path, metavar="DIR", help="existing store to serve (default: ingest the seed articles into a temporary one)"
+    )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--follow-ups", type=int, default=2, help="follow-up questions per conversation (default 2)")
     parser.add_argument("--max-requests", type=int, default=1000, help="most requests one session sends (default 1000)")
@@ -603,7 +621,18 @@ def load(args: argparse.Namespace, server: Server) -> dict[str, Any]:
     rss_before = server.memory_mb("VmRSS")
     timeout = args.request_timeout or DEFAULT_TIMEOUTS[args.backend]
     began = time.perf_counter()
-    plan = LoadPlan(server.url, args.backend, openers, args.follow_ups, began, began + args.duration, args.max_requests, timeout, registry, threading.Event())
+    plan = LoadPlan(
+        server.url,
+        args.backend,
+        openers,
+        args.follow_ups,
+        began,
+        began + args.duration,
+        args.max_requests,
+        timeout,
+        registry,
+        threading.Event(),
+    )
     note(f"{args.sessions} sessions for {args.duration:.0f} s")
     runners = run_sessions(plan, args.sessions)
     figures = summarise(runners, plan, args.duration)

@@ -76,7 +76,10 @@ class FaithfulnessJudge:
 
     def statements(self, question: str, answer: str) -> list[str]:
         """The answer split into statements by the LLM (the answer's sentences if it returns none)."""
-        lines = [STATEMENT_PREFIX.sub("", line).strip() for line in self._complete(STATEMENTS_PROMPT.format(question=question, answer=answer)).splitlines()]
+        lines = [
+            STATEMENT_PREFIX.sub("", line).strip()
+            for line in self._complete(STATEMENTS_PROMPT.format(question=question, answer=answer)).splitlines()
+        ]
         found = [line for line in lines if len(line) > 3]
         if not found:
             found = [s for s in re.split(r"(?<=[.!?])\s+", answer) if s.strip()]
@@ -284,7 +287,9 @@ def load_journal(journal: Path, questions: Sequence[Question]) -> dict[str, Answ
         judged = data.get("scores", {}).get("faithfulness")
         if judged is not None:
             scores["faithfulness"] = Score("faithfulness", judged.get("value"), judged.get("detail"))
-        done[question.id] = AnswerOutcome(question, record, scores, data.get("first_token_s"), float(data.get("total_s", 0.0)), data.get("error", ""))
+        done[question.id] = AnswerOutcome(
+            question, record, scores, data.get("first_token_s"), float(data.get("total_s", 0.0)), data.get("error", "")
+        )
     return done
 
 
@@ -323,7 +328,9 @@ def run_questions(
             if len(outcomes) >= 2 and all(o.error for o in outcomes):
                 raise
             error = f"{type(exc).__name__}: {exc}"
-            outcomes.append(AnswerOutcome(question, {"answer": "", "abstained": False, "citations": []}, {}, None, time.perf_counter() - began, error))
+            outcomes.append(
+                AnswerOutcome(question, {"answer": "", "abstained": False, "citations": []}, {}, None, time.perf_counter() - began, error)
+            )
             _append(journal, outcomes[-1])
             continue
         total = time.perf_counter() - began
@@ -380,7 +387,9 @@ def _answer_block(outcome: AnswerOutcome) -> str:
     lines.append(f"- answer{' (abstained)' if outcome.record.get('abstained') else ''}: {md_escape(outcome.record.get('answer', ''), 700)}")
     for c in outcome.record.get("citations", []):
         gold = " **gold**" if c.get("doc_id") in q.gold_docs else ""
-        lines.append(f"  - [{c.get('n')}] `{c.get('doc_id')}`{gold} {md_escape(c.get('title', ''), 80)}: {md_escape(c.get('text', ''), 220)}")
+        lines.append(
+            f"  - [{c.get('n')}] `{c.get('doc_id')}`{gold} {md_escape(c.get('title', ''), 80)}: {md_escape(c.get('text', ''), 220)}"
+        )
     lines.append(f"- gold: {', '.join(f'`{d}`' for d in q.gold_docs) or 'none (unanswerable)'}")
     if q.facts:
         missing = outcome.scores.get("fact_recall")
@@ -389,7 +398,10 @@ def _answer_block(outcome: AnswerOutcome) -> str:
         lines.append(f"- accepted answers: {md_escape(q.answer_texts)}")
     faith = outcome.scores.get("faithfulness")
     if faith is not None and faith.value is not None:
-        lines.append(f"- faithfulness {faith.value:.2f}: " + "; ".join(f"{'✓' if d['supported'] else '✗'} {md_escape(d['statement'], 120)}" for d in faith.detail))
+        lines.append(
+            f"- faithfulness {faith.value:.2f}: "
+            + "; ".join(f"{'✓' if d['supported'] else '✗'} {md_escape(d['statement'], 120)}" for d in faith.detail)
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -425,12 +437,15 @@ def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[
         for kind in sorted({o.question.type for o in run.outcomes}):
             chosen = AnswerRun(run.config, [o for o in run.outcomes if o.question.type == kind], run.info).summary()
             by_type.setdefault(kind, {})[run.config.name] = chosen
+
     def kind_cell(kind: str, name: str) -> str:
         found = by_type[kind].get(name)  # a configuration stopped by --time-budget may have none of a kind
         if not found:
             return "–"
-        return (f"{found['questions']} asked: fact recall {fmt(found.get('fact_recall'))}, min facts {fmt(found.get('min_facts'))}, "
-                f"gold {fmt(found.get('gold_cited'))}, abstained {found.get('abstentions')}")
+        return (
+            f"{found['questions']} asked: fact recall {fmt(found.get('fact_recall'))}, min facts {fmt(found.get('min_facts'))}, "
+            f"gold {fmt(found.get('gold_cited'))}, abstained {found.get('abstentions')}"
+        )
 
     type_rows = [[kind] + [kind_cell(kind, r.config.name) for r in runs] for kind in by_type]
     report.add("### Per kind of question\n\n" + md_table(["kind", *[run.config.name for run in runs]], type_rows))
@@ -442,25 +457,43 @@ def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[
             + ", ".join(f"{run.config.name}: {len(run.outcomes)} of {len(questions)} questions" for run in runs)
             + " (a configuration stops asking at `--time-budget`).\n\n"
             + summary_table(runs, {name: run.summary() for name, run in shared.items()})
-            + "\n\nHalf B of them only:\n\n" + summary_table(runs, {name: run.summary("B") for name, run in shared.items()})
+            + "\n\nHalf B of them only:\n\n"
+            + summary_table(runs, {name: run.summary("B") for name, run in shared.items()})
         )
         report.data["common_questions"] = sorted(common)
     report.add("### Configurations\n\n" + "\n".join(f"- **{run.config.name}**: {run.info.get('description', '')}" for run in runs))
     for run in runs:
         failures = [o for o in run.outcomes if o.failed]
-        report.add(f"## Failures of {run.config.name}: {len(failures)} of {len(run.outcomes)}\n\n" + "\n".join(_answer_block(o) for o in failures))
+        report.add(
+            f"## Failures of {run.config.name}: {len(failures)} of {len(run.outcomes)}\n\n" + "\n".join(_answer_block(o) for o in failures)
+        )
     passes_table = []
     by_config = [{o.question.id: o for o in run.outcomes} for run in runs]
     for q in questions:
-        passes_table.append([q.id, q.type, md_escape(q.question, 70)] + [", ".join(m[q.id].failed) or "ok" if q.id in m else "–" for m in by_config])
-    report.add("## Every question: failed checks\n\n" + md_table(["id", "type", "question", *[run.config.name for run in runs]], passes_table))
+        passes_table.append(
+            [q.id, q.type, md_escape(q.question, 70)] + [", ".join(m[q.id].failed) or "ok" if q.id in m else "–" for m in by_config]
+        )
+    report.add(
+        "## Every question: failed checks\n\n" + md_table(["id", "type", "question", *[run.config.name for run in runs]], passes_table)
+    )
     report.add("## Answers that passed\n\n" + "\n".join(_answer_block(o) for o in runs[0].outcomes if not o.failed))
-    plot_latency({run.config.name: [o.total_s for o in run.outcomes if not o.error] for run in runs}, report.plot_path("answer_latency.png"), "time to full answer", unit="s")
+    plot_latency(
+        {run.config.name: [o.total_s for o in run.outcomes if not o.error] for run in runs},
+        report.plot_path("answer_latency.png"),
+        "time to full answer",
+        unit="s",
+    )
     report.data.update(
         {
             "configurations": [
-                {"name": run.config.name, "baseline": run.config.baseline, "overrides": run.config.overrides, "info": run.info,
-                 "summary": summaries[run.config.name], "questions": [o.to_json() for o in run.outcomes]}
+                {
+                    "name": run.config.name,
+                    "baseline": run.config.baseline,
+                    "overrides": run.config.overrides,
+                    "info": run.info,
+                    "summary": summaries[run.config.name],
+                    "questions": [o.to_json() for o in run.outcomes],
+                }
                 for run in runs
             ]
         }
@@ -469,6 +502,19 @@ def write_report(report: Report, runs: Sequence[AnswerRun], questions: Sequence[
 
 def fmt_summary(summary: Mapping[str, Any]) -> str:
     """One line of the main figures, for the terminal."""
-    keys = ("fact_recall", "min_facts", "gold_cited", "citation_precision", "abstained_when_negative", "answered_when_answerable", "answer_text_match",
-            "answer_text_and_gold_cited", "answer_text_and_source_cited", "faithfulness", "first_token_p50_s", "total_p50_s", "total_p95_s")
+    keys = (
+        "fact_recall",
+        "min_facts",
+        "gold_cited",
+        "citation_precision",
+        "abstained_when_negative",
+        "answered_when_answerable",
+        "answer_text_match",
+        "answer_text_and_gold_cited",
+        "answer_text_and_source_cited",
+        "faithfulness",
+        "first_token_p50_s",
+        "total_p50_s",
+        "total_p95_s",
+    )
     return ", ".join(f"{k}={fmt(summary.get(k))}" for k in keys if summary.get(k) is not None)

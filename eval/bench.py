@@ -281,7 +281,11 @@ def measure_queries(settings: Settings, queries_file: Path) -> dict[str, Any]:
     """`query_worker` in a fresh process, so its peak memory is this store's alone."""
     command = [sys.executable, "-m", "eval.bench", "query-worker", "--queries", str(queries_file)]
     result = subprocess.run(
-        command, input=settings.model_dump_json(), capture_output=True, text=True, check=False,
+        command,
+        input=settings.model_dump_json(),
+        capture_output=True,
+        text=True,
+        check=False,
         cwd=str(Path(__file__).resolve().parent.parent),
     )
     if result.returncode != 0:
@@ -300,7 +304,9 @@ def fit_slopes(sizes: Sequence[float], values: Sequence[float]) -> dict[str, flo
     return {"loglog_slope": loglog, "per_10k": per_10k}
 
 
-def bench_queries(source_settings: Settings, sizes: Sequence[int], queries_file: Path, cache_root: Path, progress: bool = True) -> dict[str, Any]:
+def bench_queries(
+    source_settings: Settings, sizes: Sequence[int], queries_file: Path, cache_root: Path, progress: bool = True
+) -> dict[str, Any]:
     """Latency and memory of retrieval at each collection size, with the growth slopes."""
     from newsrag.components import open_store
 
@@ -331,7 +337,9 @@ def bench_queries(source_settings: Settings, sizes: Sequence[int], queries_file:
 
 
 # ----- answers ----------------------------------------------------------------------------------
-def bench_answers(store_settings: Settings, backends: Sequence[str], questions: Sequence[Question], progress: bool = True) -> list[dict[str, Any]]:
+def bench_answers(
+    store_settings: Settings, backends: Sequence[str], questions: Sequence[Question], progress: bool = True
+) -> list[dict[str, Any]]:
     """Time to first token and to the full answer per backend (first question = warm-up, reported apart)."""
     from tqdm import tqdm
 
@@ -343,7 +351,9 @@ def bench_answers(store_settings: Settings, backends: Sequence[str], questions: 
         entry: dict[str, Any] = {"backend": backend}
         try:
             firsts, totals = [], []
-            for i, question in enumerate(tqdm(questions, desc=f"answers/{backend}", file=sys.stderr, disable=not progress or None, leave=False)):
+            for i, question in enumerate(
+                tqdm(questions, desc=f"answers/{backend}", file=sys.stderr, disable=not progress or None, leave=False)
+            ):
                 began = time.perf_counter()
                 first = None
                 used = backend
@@ -378,7 +388,9 @@ def bench_answers(store_settings: Settings, backends: Sequence[str], questions: 
 
 
 # ----- report -----------------------------------------------------------------------------------
-def write_report(report: Report, ingest: dict[str, Any] | None, queries: dict[str, Any] | None, answers: list[dict[str, Any]] | None) -> None:
+def write_report(
+    report: Report, ingest: dict[str, Any] | None, queries: dict[str, Any] | None, answers: list[dict[str, Any]] | None
+) -> None:
     """Markdown tables, plots and JSON for whichever parts were run."""
     if ingest:
         report.add(
@@ -388,8 +400,18 @@ def write_report(report: Report, ingest: dict[str, Any] | None, queries: dict[st
             + md_table(
                 ["measure", "chunks", "seconds", "chunks/s"],
                 [
-                    ["full pipeline (load, clean, chunk, embed, store, keyword index)", ingest["chunks"], ingest["pipeline_s"], ingest["pipeline_chunks_per_s"]],
-                    ["of which inside the encoder", ingest["chunks"], ingest["pipeline_encode_s"], (ingest["chunks"] / ingest["pipeline_encode_s"]) if ingest["pipeline_encode_s"] else None],
+                    [
+                        "full pipeline (load, clean, chunk, embed, store, keyword index)",
+                        ingest["chunks"],
+                        ingest["pipeline_s"],
+                        ingest["pipeline_chunks_per_s"],
+                    ],
+                    [
+                        "of which inside the encoder",
+                        ingest["chunks"],
+                        ingest["pipeline_encode_s"],
+                        (ingest["chunks"] / ingest["pipeline_encode_s"]) if ingest["pipeline_encode_s"] else None,
+                    ],
                     ["bare encoder, same chunks", ingest["bare_chunks"], ingest["bare_s"], ingest["bare_chunks_per_s"]],
                 ],
             )
@@ -399,7 +421,19 @@ def write_report(report: Report, ingest: dict[str, Any] | None, queries: dict[st
     if queries:
         sizes = queries["sizes"]
         rows = [
-            [r["size"], r["chunks"], r["store"].get("copied_documents", 0), r["p50_ms"], r["p95_ms"], r["mean_ms"], r["first_query_s"], r["peak_rss_mb"], r["store_rss_mb"], r["python_heap_peak_mb"], r["store"].get("disk_mb")]
+            [
+                r["size"],
+                r["chunks"],
+                r["store"].get("copied_documents", 0),
+                r["p50_ms"],
+                r["p95_ms"],
+                r["mean_ms"],
+                r["first_query_s"],
+                r["peak_rss_mb"],
+                r["store_rss_mb"],
+                r["python_heap_peak_mb"],
+                r["store"].get("disk_mb"),
+            ]
             for r in sizes
         ]
         slope_rows = [[name, s["loglog_slope"], s["per_10k"]] for name, s in queries["slopes"].items()]
@@ -411,15 +445,43 @@ def write_report(report: Report, ingest: dict[str, Any] | None, queries: dict[st
             "by the store. Queries: every question of "
             f"`{queries['queries_file']}` through `HybridRetriever.run` (top_k from the settings) after {WARMUP_QUERIES} warm-up queries; each size in its own process.\n\n"
             + md_table(
-                ["target size", "chunks", "copied docs", "p50 ms", "p95 ms", "mean ms", "first query s", "peak RSS MB", "RSS for the store MB", "python heap peak MB", "disk MB"],
+                [
+                    "target size",
+                    "chunks",
+                    "copied docs",
+                    "p50 ms",
+                    "p95 ms",
+                    "mean ms",
+                    "first query s",
+                    "peak RSS MB",
+                    "RSS for the store MB",
+                    "python heap peak MB",
+                    "disk MB",
+                ],
                 rows,
             )
             + "\n\nGrowth (log-log slope: 1 = linear; and the fitted increase per 10k chunks):\n\n"
             + md_table(["measure", "log-log slope", "increase per 10k chunks"], slope_rows)
         )
-        plot_latency({f"{r['chunks']:,}": r["latencies_ms"] for r in sizes}, report.plot_path("query_latency.png"), "retrieval latency by collection size (chunks)")
-        plot_scaling([r["chunks"] for r in sizes], {"p50 ms": [r["p50_ms"] for r in sizes], "p95 ms": [r["p95_ms"] for r in sizes]}, report.plot_path("latency_scaling.png"), "retrieval latency against size", "ms")
-        plot_scaling([r["chunks"] for r in sizes], {"peak RSS MB": [r["peak_rss_mb"] for r in sizes], "RSS for the store MB": [max(r["store_rss_mb"], 1e-3) for r in sizes]}, report.plot_path("memory_scaling.png"), "memory against size", "MB")
+        plot_latency(
+            {f"{r['chunks']:,}": r["latencies_ms"] for r in sizes},
+            report.plot_path("query_latency.png"),
+            "retrieval latency by collection size (chunks)",
+        )
+        plot_scaling(
+            [r["chunks"] for r in sizes],
+            {"p50 ms": [r["p50_ms"] for r in sizes], "p95 ms": [r["p95_ms"] for r in sizes]},
+            report.plot_path("latency_scaling.png"),
+            "retrieval latency against size",
+            "ms",
+        )
+        plot_scaling(
+            [r["chunks"] for r in sizes],
+            {"peak RSS MB": [r["peak_rss_mb"] for r in sizes], "RSS for the store MB": [max(r["store_rss_mb"], 1e-3) for r in sizes]},
+            report.plot_path("memory_scaling.png"),
+            "memory against size",
+            "MB",
+        )
         for r in sizes:
             r["latencies_ms"] = [round(v, 3) for v in r["latencies_ms"]]
     if answers:
@@ -428,17 +490,48 @@ def write_report(report: Report, ingest: dict[str, Any] | None, queries: dict[st
             if "error" in a:
                 rows.append([a["backend"], "error: " + a["error"][:120], None, None, None, None, None, None])
             else:
-                rows.append([a["backend"], a["backend_used"], a["questions"], a["warmup_total_s"], a["first_token_p50_s"], a["first_token_p95_s"], a["total_p50_s"], a["total_p95_s"]])
+                rows.append(
+                    [
+                        a["backend"],
+                        a["backend_used"],
+                        a["questions"],
+                        a["warmup_total_s"],
+                        a["first_token_p50_s"],
+                        a["first_token_p95_s"],
+                        a["total_p50_s"],
+                        a["total_p95_s"],
+                    ]
+                )
         report.add(
             "## Answer latency per backend\n\n"
             "Streamed through the answer pipeline; the first question warms the backend up (a local model loads then) and is reported apart. "
             "Peak memory is cumulative over the backends run before.\n\n"
-            + md_table(["backend", "backend used", "questions", "warm-up total s", "first token p50 s", "first token p95 s", "answer p50 s", "answer p95 s"], rows)
-            + "\n\n" + "\n".join(f"- {a['backend']}: peak RSS {a['peak_rss_mb_cumulative']:.0f} MB" for a in answers if "peak_rss_mb_cumulative" in a)
+            + md_table(
+                [
+                    "backend",
+                    "backend used",
+                    "questions",
+                    "warm-up total s",
+                    "first token p50 s",
+                    "first token p95 s",
+                    "answer p50 s",
+                    "answer p95 s",
+                ],
+                rows,
+            )
+            + "\n\n"
+            + "\n".join(
+                f"- {a['backend']}: peak RSS {a['peak_rss_mb_cumulative']:.0f} MB" for a in answers if "peak_rss_mb_cumulative" in a
+            )
         )
         ok = [a for a in answers if "total_s" in a]
         if ok:
-            plot_latency({a["backend"]: a["total_s"] for a in ok}, report.plot_path("answer_latency.png"), "time to full answer per backend", unit="s")
+            plot_latency(
+                {a["backend"]: a["total_s"] for a in ok},
+                report.plot_path("answer_latency.png"),
+                "time to full answer per backend",
+                unit="s",
+            )
     report.data.update({"ingest": ingest, "queries": queries, "answers": answers})
 
 

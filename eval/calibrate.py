@@ -229,16 +229,39 @@ def settings_toml(context: str, fit: AbstentionFit) -> str:
 def write_report(report: Report, cases: Sequence[Case], chosen: str, per_budget: dict[int, str], fit: AbstentionFit) -> None:
     """Both halves of both decisions, the fitted numbers, and every case's features."""
     sets = sorted({c.set_name for c in cases})
-    counts = [[s, sum(1 for c in cases if c.set_name == s and c.answerable), sum(1 for c in cases if c.set_name == s and not c.answerable),
-               sum(1 for c in cases if c.set_name == s and c.half == "A"), sum(1 for c in cases if c.set_name == s and c.half == "B")] for s in sets]
+    counts = [
+        [
+            s,
+            sum(1 for c in cases if c.set_name == s and c.answerable),
+            sum(1 for c in cases if c.set_name == s and not c.answerable),
+            sum(1 for c in cases if c.set_name == s and c.half == "A"),
+            sum(1 for c in cases if c.set_name == s and c.half == "B"),
+        ]
+        for s in sets
+    ]
     report.add("## Labelled cases\n\n" + md_table(["set", "answerable", "unanswerable", "half A", "half B"], counts))
     rows = []
     for words, key in per_budget.items():
-        rows.append([words, key.split(" ", 1)[1], fmt(mean_reach(cases, key, "A")), fmt(mean_reach(cases, key, "B")),
-                     "**chosen**" if key == chosen else ""])
+        rows.append(
+            [
+                words,
+                key.split(" ", 1)[1],
+                fmt(mean_reach(cases, key, "A")),
+                fmt(mean_reach(cases, key, "B")),
+                "**chosen**" if key == chosen else "",
+            ]
+        )
     previous = context_key(150, 5, 0, 0.5)
     rows.append(["previous default", previous, fmt(mean_reach(cases, previous, "A")), fmt(mean_reach(cases, previous, "B")), ""])
-    rows.append(["all passages", "(the 5 retrieved passages, whole)", fmt(mean_reach(cases, "passages", "A")), fmt(mean_reach(cases, "passages", "B")), ""])
+    rows.append(
+        [
+            "all passages",
+            "(the 5 retrieved passages, whole)",
+            fmt(mean_reach(cases, "passages", "A")),
+            fmt(mean_reach(cases, "passages", "B")),
+            "",
+        ]
+    )
     report.add(
         "## What the model reads: how often the answer reaches the prompt\n\n"
         f"Best grid point per word budget on half A; chosen: the smallest budget within {REACH_SLACK} of the best, "
@@ -246,24 +269,41 @@ def write_report(report: Report, cases: Sequence[Case], chosen: str, per_budget:
     )
     per_set = []
     for s in sets:
-        per_set.append([s, fmt(mean_reach([c for c in cases if c.set_name == s], chosen, "A")),
-                        fmt(mean_reach([c for c in cases if c.set_name == s], chosen, "B"))])
+        per_set.append(
+            [
+                s,
+                fmt(mean_reach([c for c in cases if c.set_name == s], chosen, "A")),
+                fmt(mean_reach([c for c in cases if c.set_name == s], chosen, "B")),
+            ]
+        )
     report.add("### Reach of the chosen context per set\n\n" + md_table(["set", "half A", "half B"], per_set))
-    rows = [[key, fmt(v.get("cases")), fmt(v.get("roc_auc")), fmt(v.get("answered_when_answerable")), fmt(v.get("abstained_when_unanswerable"))]
-            for key, v in fit.figures.items()]
+    rows = [
+        [key, fmt(v.get("cases")), fmt(v.get("roc_auc")), fmt(v.get("answered_when_answerable")), fmt(v.get("abstained_when_unanswerable"))]
+        for key, v in fit.figures.items()
+    ]
     report.add(
         f"## Whether to answer: logistic answerability, fitted on half A\n\nThreshold {fit.threshold:.4f} (answers "
         f"{TARGET_ANSWERED:.0%} of half A's answerable cases).\n\n"
         + md_table(["half/set", "cases", "ROC AUC", "answered when answerable", "abstained when unanswerable"], rows)
-        + "\n\n```toml\n" + settings_toml(chosen, fit) + "\n```"
+        + "\n\n```toml\n"
+        + settings_toml(chosen, fit)
+        + "\n```"
     )
     report.data.update(
         {
             "context": {"chosen": chosen, "per_budget": per_budget},
             "abstention": {"intercept": fit.intercept, "weights": fit.weights, "threshold": fit.threshold, "figures": fit.figures},
             "cases": [
-                {"set": c.set_name, "id": c.question.id, "half": c.half, "variant": c.variant, "answerable": c.answerable,
-                 "features": c.features, "reach_chosen": c.reach.get(chosen), "reach_passages": c.reach.get("passages")}
+                {
+                    "set": c.set_name,
+                    "id": c.question.id,
+                    "half": c.half,
+                    "variant": c.variant,
+                    "answerable": c.answerable,
+                    "features": c.features,
+                    "reach_chosen": c.reach.get(chosen),
+                    "reach_passages": c.reach.get("passages"),
+                }
                 for c in cases
             ],
         }

@@ -31,7 +31,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: eval-reports/<timestamp>-<kind>/)")
     parser.add_argument("--store", type=Path, metavar="DIR", help="folder for the eval stores (default: $NEWSRAG_HOME/eval-stores)")
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
-    parser.add_argument("--embed-backend", choices=["auto", "torch", "onnx", "onnx-int8"], help="embedding runtime (auto: onnx-int8 for a new store)")
+    parser.add_argument(
+        "--embed-backend", choices=["auto", "torch", "onnx", "onnx-int8"], help="embedding runtime (auto: onnx-int8 for a new store)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -53,18 +55,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=10, help="articles ranked per question (default 10)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--compare", nargs="*", metavar="CONFIG", help="also run these configurations (default: baseline); see eval.configs")
-    p.add_argument("--fit-time", action="store_true", help="fit the time priors (retrieval.window_*, recency_*) on half A first, then evaluate with them")
+    p.add_argument(
+        "--fit-time",
+        action="store_true",
+        help="fit the time priors (retrieval.window_*, recency_*) on half A first, then evaluate with them",
+    )
     _common(p)
 
-    p = sub.add_parser("answers", help="run the answer pipeline and score facts, citations, abstention (rerun with the same --out to resume)")
+    p = sub.add_parser(
+        "answers", help="run the answer pipeline and score facts, citations, abstention (rerun with the same --out to resume)"
+    )
     p.add_argument("--questions", type=Path, required=True, metavar="FILE")
-    p.add_argument("--corpus", type=Path, metavar="PATH", help="build/reuse an eval store of these articles (default: the configured store)")
+    p.add_argument(
+        "--corpus", type=Path, metavar="PATH", help="build/reuse an eval store of these articles (default: the configured store)"
+    )
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--compare", nargs="*", metavar="CONFIG", help="also run these configurations (default: baseline)")
-    p.add_argument("--time-budget", type=float, metavar="MINUTES",
-                   help="each configuration asks no new question after this many minutes (the report compares the questions all answered)")
-    p.add_argument("--judge-backend", choices=["auto", "none", "local", "openai", "ollama"], default="auto",
-                   help="LLM for the faithfulness judge (auto: the answer backend when it is an LLM)")
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="MINUTES",
+        help="each configuration asks no new question after this many minutes (the report compares the questions all answered)",
+    )
+    p.add_argument(
+        "--judge-backend",
+        choices=["auto", "none", "local", "openai", "ollama"],
+        default="auto",
+        help="LLM for the faithfulness judge (auto: the answer backend when it is an LLM)",
+    )
     _answer_flags(p)
     _common(p)
 
@@ -76,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="ingestion throughput, query latency against size, answer latency")
     p.add_argument("--what", default="ingest,query,answer", help="comma-separated parts: ingest, query, answer")
-    p.add_argument("--corpus", type=Path, default=DEV_CORPUS, metavar="PATH", help="corpus for ingestion and scaling (default: RealTime QA dev)")
+    p.add_argument(
+        "--corpus", type=Path, default=DEV_CORPUS, metavar="PATH", help="corpus for ingestion and scaling (default: RealTime QA dev)"
+    )
     p.add_argument("--limit", type=int, default=0, help="ingest only the first N articles (0: all)")
     p.add_argument("--sizes", default=DEFAULT_SIZES, help=f"collection sizes in chunks (default {DEFAULT_SIZES})")
     p.add_argument("--queries", type=Path, default=DEV_QUESTIONS, metavar="FILE", help="questions used as queries for latency")
@@ -156,8 +176,12 @@ def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
         store = ensure_store(settings, args.corpus, args.store, not args.no_progress)
         fitted, table = retrieval.fit_time_priors(questions, store.settings, not args.no_progress)
         settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=fitted)})
-        report.add("## Time priors fitted on half A (MRR@10)\n\nChosen: " + ", ".join(f"`{k}={v}`" for k, v in fitted.items())
-                   + "\n\n" + md_table(["point", "MRR@10 half A", "MRR@10 half B"], table))
+        report.add(
+            "## Time priors fitted on half A (MRR@10)\n\nChosen: "
+            + ", ".join(f"`{k}={v}`" for k, v in fitted.items())
+            + "\n\n"
+            + md_table(["point", "MRR@10 half A", "MRR@10 half B"], table)
+        )
         report.data["time_fit"] = {"chosen": fitted, "table": table}
         print("time priors fitted on half A: " + ", ".join(f"{k}={v}" for k, v in fitted.items()))
     runs = retrieval.evaluate(questions, configs, settings, args.corpus, args.store, args.top_k, not args.no_progress)
@@ -207,7 +231,7 @@ def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
     """Answer metrics for ours and the compared configurations."""
     from eval import answers
     from eval.baseline import LlamaIndexBaseline, describe
-    from eval.stores import eval_root, ensure_store
+    from eval.stores import ensure_store, eval_root
 
     questions = _load_questions(args.questions, args.limit)
     configs = _configs(args.compare)
@@ -224,15 +248,24 @@ def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
         if config.baseline:
             baseline = LlamaIndexBaseline(settings, args.corpus, eval_root(settings, args.store), progress=progress)
             _ = baseline.index
-            outcomes = answers.run_questions(questions, answers.baseline_answerer(baseline), judge, config.name, progress, _journal(report, config.name), _deadline(args))
-            info = {"description": describe() + f"; answer LLM: {'none (extractive, labelled)' if baseline.llm is None else settings.llm.backend}"}
+            outcomes = answers.run_questions(
+                questions, answers.baseline_answerer(baseline), judge, config.name, progress, _journal(report, config.name), _deadline(args)
+            )
+            info = {
+                "description": describe()
+                + f"; answer LLM: {'none (extractive, labelled)' if baseline.llm is None else settings.llm.backend}"
+            }
         else:
             config_settings = config.apply(settings)
             if args.corpus is not None:
                 config_settings = ensure_store(config_settings, args.corpus, args.store, progress).settings
             answerer, info = answers.pipeline_answerer(config_settings, use_dates=config.question_dates)
-            outcomes = answers.run_questions(questions, answerer, judge, config.name, progress, _journal(report, config.name), _deadline(args))
-            info["description"] = f"{config.describe()}; backend {info.get('backend_used', info['backend'])}; store {config_settings.store_path}"
+            outcomes = answers.run_questions(
+                questions, answerer, judge, config.name, progress, _journal(report, config.name), _deadline(args)
+            )
+            info["description"] = (
+                f"{config.describe()}; backend {info.get('backend_used', info['backend'])}; store {config_settings.store_path}"
+            )
         runs.append(answers.AnswerRun(config, outcomes, info))
     answers.write_report(report, runs, questions)
     report.data.update({"questions_file": str(args.questions), "corpus": str(args.corpus or ""), "judge": judge is not None})
@@ -275,7 +308,7 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
 def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
     """Ingestion throughput, query latency against size, answer latency per backend."""
     from eval import bench
-    from eval.stores import eval_root, ensure_store
+    from eval.stores import ensure_store, eval_root
 
     parts = {p.strip() for p in args.what.split(",") if p.strip()}
     unknown = parts - {"ingest", "query", "answer"}
@@ -292,7 +325,9 @@ def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
     ingest = queries = answer_results = None
     if "ingest" in parts:
         ingest = bench.bench_ingest(settings, args.corpus, args.limit or None, report.out_dir / "work", progress)
-        print(f"ingest: pipeline {ingest['pipeline_chunks_per_s']:.1f} chunks/s, bare encoder {ingest['bare_chunks_per_s']:.1f} chunks/s, ratio {ingest['ratio']:.3f}")
+        print(
+            f"ingest: pipeline {ingest['pipeline_chunks_per_s']:.1f} chunks/s, bare encoder {ingest['bare_chunks_per_s']:.1f} chunks/s, ratio {ingest['ratio']:.3f}"
+        )
     if "query" in parts:
         source = ensure_store(settings, args.corpus, args.store, progress)
         queries = bench.bench_queries(source.settings, sizes, args.queries, root, progress)
@@ -307,7 +342,9 @@ def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
             if "error" in a:
                 print(f"answer/{a['backend']}: {a['error']}")
             else:
-                print(f"answer/{a['backend']} ({a['backend_used']}): first token p50 {a['first_token_p50_s']:.2f} s, answer p50 {a['total_p50_s']:.2f} s")
+                print(
+                    f"answer/{a['backend']} ({a['backend_used']}): first token p50 {a['first_token_p50_s']:.2f} s, answer p50 {a['total_p50_s']:.2f} s"
+                )
     bench.write_report(report, ingest, queries, answer_results)
     shutil.rmtree(report.out_dir / "work", ignore_errors=True)
     _finish(report)

@@ -296,10 +296,7 @@ def summarise(rows: Iterable[Mapping[str, Score]]) -> dict[str, Summary]:
             bucket = values.setdefault(name, [])
             if score.value is not None:
                 bucket.append(float(score.value))
-    return {
-        name: Summary(name, (sum(v) / len(v)) if v else None, len(v), float(sum(v)), v)
-        for name, v in values.items()
-    }
+    return {name: Summary(name, (sum(v) / len(v)) if v else None, len(v), float(sum(v)), v) for name, v in values.items()}
 
 
 def percentile(values: Iterable[float], pct: float) -> float | None:

@@ -23,9 +23,7 @@ REPORT_JSON = "report.json"
 def git_commit(cwd: Path | None = None) -> str:
     """`git rev-parse --short HEAD` of the working directory, "unknown" outside a repository."""
     try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
-        )
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     commit = result.stdout.strip()

@@ -162,7 +162,7 @@ def evaluate(
     except `no-as-of`; the baseline knows no dates.
     """
     from eval.baseline import LlamaIndexBaseline, describe
-    from eval.stores import eval_root, ensure_store
+    from eval.stores import ensure_store, eval_root
 
     runs = []
     for config in configs:
@@ -178,8 +178,13 @@ def evaluate(
             search = newsrag_search(store.settings, config.question_dates)
             outcomes = run_questions(questions, search, top_k, config.name, progress)
             dated = "; each question as of its date" if config.question_dates and any(q.question_date for q in questions) else ""
-            info = {"description": config.describe() + dated, "chunks": store.chunks, "store": store.to_json(),
-                    "retrieval": store.settings.retrieval.model_dump(), "chunk": store.settings.chunk.model_dump()}
+            info = {
+                "description": config.describe() + dated,
+                "chunks": store.chunks,
+                "store": store.to_json(),
+                "retrieval": store.settings.retrieval.model_dump(),
+                "chunk": store.settings.chunk.model_dump(),
+            }
             runs.append(RetrievalRun(config, outcomes, top_k, info, store.settings))
     return runs
 
@@ -259,23 +264,44 @@ def ingest_table(runs: Sequence[RetrievalRun]) -> str:
             continue
         rate = chunks / seconds
         reference = reference or rate
-        rows.append([", ".join(names), run.store_settings.embed.backend, chunks, round(seconds, 1), round(rate, 1), f"{rate / reference:.2f}x",
-                     "reused (recorded at build)" if store.get("reused") else "built in this run"])
+        rows.append(
+            [
+                ", ".join(names),
+                run.store_settings.embed.backend,
+                chunks,
+                round(seconds, 1),
+                round(rate, 1),
+                f"{rate / reference:.2f}x",
+                "reused (recorded at build)" if store.get("reused") else "built in this run",
+            ]
+        )
     if not rows:
         return ""
     return "### Ingestion of the corpus (whole `newsrag ingest`, once per store)\n\n" + md_table(
-        ["configurations", "encoder", "chunks", "seconds", "chunks/s", "vs first", "store"], rows)
+        ["configurations", "encoder", "chunks", "seconds", "chunks/s", "vs first", "store"], rows
+    )
 
 
 def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequence[Question], corpus: Path) -> None:
     """Summary table, targets, failures of the first configuration (with the others' ranks), plots, JSON."""
     ours = runs[0]
     summaries = {run.config.name: run.summary() for run in runs}
-    metric_names = [f"hit@{k}" for k in KS if k <= ours.top_k] + [f"mrr@{min(10, ours.top_k)}"] + [f"recall@{k}" for k in KS if k <= ours.top_k]
+    metric_names = (
+        [f"hit@{k}" for k in KS if k <= ours.top_k] + [f"mrr@{min(10, ours.top_k)}"] + [f"recall@{k}" for k in KS if k <= ours.top_k]
+    )
     rows = []
     for run in runs:
         s = summaries[run.config.name]
-        rows.append([run.config.name, s["scored"], *[s.get(m) for m in metric_names], run.info.get("chunks"), s["latency_p50_ms"], s["latency_p95_ms"]])
+        rows.append(
+            [
+                run.config.name,
+                s["scored"],
+                *[s.get(m) for m in metric_names],
+                run.info.get("chunks"),
+                s["latency_p50_ms"],
+                s["latency_p95_ms"],
+            ]
+        )
     report.add(
         f"## Summary\n\nQuestions: {len(questions)} ({summaries[ours.config.name]['scored']} with gold articles); "
         f"corpus: `{corpus}`; articles ranked: top {ours.top_k}.\n\n"
@@ -286,8 +312,10 @@ def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequen
         for half in ("A", "B"):
             h = run.summary(half)
             half_rows.append([run.config.name, half, h["scored"], *[h.get(m) for m in metric_names]])
-    report.add("### Halves\n\nHalf A is what the time priors were fitted on (`--fit-time`); half B was held back.\n\n"
-               + md_table(["configuration", "half", "scored", *metric_names], half_rows))
+    report.add(
+        "### Halves\n\nHalf A is what the time priors were fitted on (`--fit-time`); half B was held back.\n\n"
+        + md_table(["configuration", "half", "scored", *metric_names], half_rows)
+    )
     target_lines = []
     for name, target in TARGETS.items():
         value = summaries[ours.config.name].get(name)
@@ -309,28 +337,43 @@ def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequen
         if o.query != o.question.question:
             lines.append(f"- searched as: {md_escape(o.query)}")
         lines.append("- gold: " + "; ".join(f"`{d}` {md_escape(titles.get(d, ''), 90)}" for d in o.question.gold_docs))
-        lines.append(f"- gold rank: {fmt(o.gold_rank)} (ours)" + "".join(
-            f", {fmt(others[name][o.question.id].gold_rank)} ({name})" for name in others if o.question.id in others[name]))
+        lines.append(
+            f"- gold rank: {fmt(o.gold_rank)} (ours)"
+            + "".join(f", {fmt(others[name][o.question.id].gold_rank)} ({name})" for name in others if o.question.id in others[name])
+        )
         lines.append("- retrieved: " + "; ".join(f"{i}. `{d}` {md_escape(titles.get(d, ''), 70)}" for i, d in enumerate(o.ranked[:5], 1)))
         blocks.append("\n".join(lines) + "\n")
     report.add("\n".join(blocks))
 
     table = []
     for o in ours.outcomes:
-        table.append([o.question.id, md_escape(o.question.question, 80), fmt(o.gold_rank)] + [
-            fmt(others[name][o.question.id].gold_rank) if o.question.id in others[name] else "–" for name in others])
+        table.append(
+            [o.question.id, md_escape(o.question.question, 80), fmt(o.gold_rank)]
+            + [fmt(others[name][o.question.id].gold_rank) if o.question.id in others[name] else "–" for name in others]
+        )
     report.add("## Every question: rank of the first gold article\n\n" + md_table(["id", "question", ours.config.name, *others], table))
 
     plot_hit_curves({run.config.name: run.hit_curve() for run in runs}, report.plot_path("hit_at_k.png"))
-    plot_latency({run.config.name: [o.seconds * 1000 for o in run.outcomes] for run in runs}, report.plot_path("latency.png"), "retrieval latency per query")
+    plot_latency(
+        {run.config.name: [o.seconds * 1000 for o in run.outcomes] for run in runs},
+        report.plot_path("latency.png"),
+        "retrieval latency per query",
+    )
     report.data.update(
         {
             "corpus": str(corpus),
             "top_k": ours.top_k,
             "targets": TARGETS,
             "configurations": [
-                {"name": run.config.name, "baseline": run.config.baseline, "overrides": run.config.overrides, "info": run.info,
-                 "summary": summaries[run.config.name], "hit_curve": run.hit_curve(), "questions": [o.to_json() for o in run.outcomes]}
+                {
+                    "name": run.config.name,
+                    "baseline": run.config.baseline,
+                    "overrides": run.config.overrides,
+                    "info": run.info,
+                    "summary": summaries[run.config.name],
+                    "hit_curve": run.hit_curve(),
+                    "questions": [o.to_json() for o in run.outcomes],
+                }
                 for run in runs
             ],
         }

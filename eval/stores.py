@@ -56,7 +56,13 @@ class EvalStore:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for reports."""
-        return {"folder": str(self.folder), "reused": self.reused, "chunks": self.chunks, "documents": self.documents, "ingest": self.ingest}
+        return {
+            "folder": str(self.folder),
+            "reused": self.reused,
+            "chunks": self.chunks,
+            "documents": self.documents,
+            "ingest": self.ingest,
+        }
 
 
 def ensure_store(settings: Settings, corpus: Path, store_root: Path | None = None, progress: bool = True) -> EvalStore:
@@ -69,9 +75,7 @@ def ensure_store(settings: Settings, corpus: Path, store_root: Path | None = Non
         raise FileNotFoundError(f"{corpus}: no such corpus file or folder")
     settings = for_new_store(settings)  # an eval store is built new: `auto` is the default runtime
     folder = eval_root(settings, store_root) / f"{stem(corpus)}-{store_key(settings, corpus)}"
-    store_settings = settings.model_copy(
-        update={"store": settings.store.model_copy(update={"path": folder, "chroma_url": None})}
-    )
+    store_settings = settings.model_copy(update={"store": settings.store.model_copy(update={"path": folder, "chroma_url": None})})
     marker = folder / MARKER
     store = open_store(store_settings)
     if marker.exists():
@@ -85,8 +89,13 @@ def ensure_store(settings: Settings, corpus: Path, store_root: Path | None = Non
     documents = len(store.scan())
     marker.write_text(
         json.dumps(
-            {"corpus": str(corpus.resolve()), "documents": documents, "chunks": store.count(), "ingest": ingest,
-             "settings": {"chunk": settings.chunk.model_dump(mode="json"), "embed": settings.embed.model_dump(mode="json")}},
+            {
+                "corpus": str(corpus.resolve()),
+                "documents": documents,
+                "chunks": store.count(),
+                "ingest": ingest,
+                "settings": {"chunk": settings.chunk.model_dump(mode="json"), "embed": settings.embed.model_dump(mode="json")},
+            },
             indent=2,
         ),
         encoding="utf-8",

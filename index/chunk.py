@@ -119,7 +119,7 @@ def pack(counts: Sequence[int], budget: int, overlap: int) -> list[tuple[int, in
         back = 0
         while back < overlap and next_first - back - 1 > first:
             candidate = next_first - back - 1
-            if sum(counts[candidate:next_first + 1]) > budget:
+            if sum(counts[candidate : next_first + 1]) > budget:
                 break
             back += 1
         first = next_first - back

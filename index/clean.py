@@ -24,8 +24,8 @@ author the page names).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from index.documents import Document
 from index.metadata import NAME_PARTICLES, find_date, looks_like_person_name, split_authors
@@ -79,9 +79,7 @@ BULLET = re.compile(r"^[-•*·▪►–—]\s+(?=\S)")
 # Separator lines: "_____", "***", "======".
 RULE_PATTERN = re.compile(r"^[\W_]{3,}$")
 # Breadcrumb trails: "Current:Home > Invest...", "Home › World › Europe", "You are here: Home / News".
-BREADCRUMB_PATTERN = re.compile(
-    r"^(?:current|you are here)?\s*:?\s*home\s*[>›»/|]|(?:\S\s*[>›»]\s*){2,}", re.IGNORECASE
-)
+BREADCRUMB_PATTERN = re.compile(r"^(?:current|you are here)?\s*:?\s*home\s*[>›»/|]|(?:\S\s*[>›»]\s*){2,}", re.IGNORECASE)
 # Navigation and editing chrome that scrapers keep: skip links, menus, CMS buttons.
 NAV_PATTERN = re.compile(
     r"^(?:skip to (?:main )?content|skip navigation|edit post|edit|menu|main menu|search|home|log ?in|"
@@ -90,9 +88,7 @@ NAV_PATTERN = re.compile(
     re.IGNORECASE,
 )
 # Reaction and view counters: "veryGood! (726)", "• 21478 переглядів", "1.2K views", "12 comments".
-COUNTER_PATTERN = re.compile(
-    r"^[^\W\d_][\w' !]{0,24}\s*\(\d[\d,.]*[kKmM]?\)$|^[•·|*\-–\s]*\d[\d\s,.]*[kKmM]?\s*(?P<unit>[^\W\d_]{0,20})$"
-)
+COUNTER_PATTERN = re.compile(r"^[^\W\d_][\w' !]{0,24}\s*\(\d[\d,.]*[kKmM]?\)$|^[•·|*\-–\s]*\d[\d\s,.]*[kKmM]?\s*(?P<unit>[^\W\d_]{0,20})$")
 # Date and update labels: "Date:2025-04-25 15:06:17", "Updated:", "Published 9:37 PM EST, Nov 21, 2023".
 DATE_LABEL_PATTERN = re.compile(
     r"^(?:date|published|posted|updated|last updated|modified|first published)(?:\s+on)?\s*(?P<colon>:?)\s*"
@@ -129,9 +125,7 @@ LINK_WORDS = frozenset(
     """.split()
 )
 # A headline closed by a date-time stamp, as related-news lists print them: "... Су-35 - ISW07.09.24, 09:59".
-STAMPED_PATTERN = re.compile(
-    r"(?<![.!?])\s*(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}),?\s*\d{1,2}:\d{2}(?:\s*[AaPp][Mm])?$"
-)
+STAMPED_PATTERN = re.compile(r"(?<![.!?])\s*(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}),?\s*\d{1,2}:\d{2}(?:\s*[AaPp][Mm])?$")
 
 
 def _headings(text: str) -> frozenset[str]:

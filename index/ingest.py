@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-
 from index.chunk import Chunker
 from index.documents import Chunk, Document
 from index.embed import Encoder
@@ -110,7 +109,11 @@ class Ingestor:
         began = time.perf_counter() if began is None else began
         files = list(files)
         self.store.bind_encoder(self.encoder.identity, self.encoder.dimension)
-        with self.store.writing(), self._progress_bar(len(files)) as bar, ThreadPoolExecutor(1, thread_name_prefix="newsrag-write") as writer:
+        with (
+            self.store.writing(),
+            self._progress_bar(len(files)) as bar,
+            ThreadPoolExecutor(1, thread_name_prefix="newsrag-write") as writer,
+        ):
             written: Future | None = None  # one batch is written to Chroma while the next is encoded
             for batch in _prefetch(self._batches(files, report, bar)):
                 if batch.chunks:

@@ -22,7 +22,9 @@ OVERRIDE = re.compile(
     r"[^.!?\n]{0,30}\b(instructions?|prompts?|directions?|rules?|guidelines?)\b",
     re.I,
 )
-ROLE_HEADER = re.compile(r"(?:^|[\n.!?]\s*)(?:\[|<|#+\s*)?(system|assistant|developer|admin)(?:\s+(?:prompt|message|note|notice|override))?\s*[\]>:]", re.I)
+ROLE_HEADER = re.compile(
+    r"(?:^|[\n.!?]\s*)(?:\[|<|#+\s*)?(system|assistant|developer|admin)(?:\s+(?:prompt|message|note|notice|override))?\s*[\]>:]", re.I
+)
 # An order addressed to an AI reader: "AI assistants must ...", "Note to language models: ...",
 # "If you are an AI, answer ...", "Assistant, reply ...".
 ADDRESSED = re.compile(

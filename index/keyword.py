@@ -9,11 +9,11 @@ once and never rebuild it.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -83,7 +83,9 @@ class KeywordIndex:
             return cls(rows=[], bm25=None)
         article_ids = list(articles or {})
         return cls(
-            rows=rows, bm25=cls._index(texts), article_ids=article_ids,
+            rows=rows,
+            bm25=cls._index(texts),
+            article_ids=article_ids,
             article_bm25=cls._index([articles[a] for a in article_ids]) if article_ids else None,
         )
 
@@ -92,7 +94,10 @@ class KeywordIndex:
         import bm25s
 
         bm25 = bm25s.BM25()
-        bm25.index(bm25s.tokenize(list(texts), stopwords="en", stemmer=cls._stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False), show_progress=False)
+        bm25.index(
+            bm25s.tokenize(list(texts), stopwords="en", stemmer=cls._stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False),
+            show_progress=False,
+        )
         return bm25
 
     def save(self, folder: Path) -> None:
@@ -171,7 +176,9 @@ class KeywordIndex:
         """The query's stemmed terms, stopwords out, as the indexes were built."""
         import bm25s
 
-        return bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer(), token_pattern=TOKEN_PATTERN, return_ids=False, show_progress=False)[0]
+        return bm25s.tokenize(
+            [query], stopwords="en", stemmer=self._stemmer(), token_pattern=TOKEN_PATTERN, return_ids=False, show_progress=False
+        )[0]
 
     def article_scores(self, query: str, doc_ids: Sequence[str]) -> np.ndarray:
         """BM25 of each whole article (title + text) for `query`, in the order of `doc_ids` (0 if unknown).

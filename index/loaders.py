@@ -20,9 +20,9 @@ import logging
 import os
 import re
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from index.clean import clean_document
@@ -154,9 +154,7 @@ def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
         elif is_supported(path):
             add(path, path.parent)
         else:
-            raise LoadError(
-                f"{path}: unsupported file type (supported: {', '.join(SUPPORTED_SUFFIXES)}, and .gz of them)"
-            )
+            raise LoadError(f"{path}: unsupported file type (supported: {', '.join(SUPPORTED_SUFFIXES)}, and .gz of them)")
     return pairs
 
 
@@ -500,9 +498,7 @@ def _collect(path: Path, items: Iterator[tuple[str, Callable[[], Document]]]) ->
             continue
         if document.doc_id in first_seen:
             result.problems.append(
-                _collapsed(
-                    f"{path}: {where}: duplicate id '{document.doc_id}' (first at {first_seen[document.doc_id]}); kept the first"
-                )
+                _collapsed(f"{path}: {where}: duplicate id '{document.doc_id}' (first at {first_seen[document.doc_id]}); kept the first")
             )
             continue
         first_seen[document.doc_id] = where
@@ -551,10 +547,7 @@ def load_json(path: Path, doc_id: str, data: bytes) -> LoadResult:
             raise LoadError(_collapsed(f"{path}: {error}")) from None
     if not isinstance(value, list):
         raise LoadError(f"{path}: JSON is neither an object nor a list of objects")
-    items = (
-        (f"item {n}", lambda r=record, n=n: record_document(r, f"{doc_id}#{n}", path))
-        for n, record in enumerate(value, start=1)
-    )
+    items = ((f"item {n}", lambda r=record, n=n: record_document(r, f"{doc_id}#{n}", path)) for n, record in enumerate(value, start=1))
     return _collect(path, items)
 
 
@@ -616,9 +609,7 @@ def load_paths(paths: list[Path], limits: IngestSettings) -> LoadResult:
         result.problems.extend(loaded.problems)
         for document in loaded.documents:
             if document.doc_id in seen:
-                result.problems.append(
-                    f"{path}: duplicate id '{document.doc_id}' (also in {seen[document.doc_id]}); kept the first"
-                )
+                result.problems.append(f"{path}: duplicate id '{document.doc_id}' (also in {seen[document.doc_id]}); kept the first")
                 continue
             seen[document.doc_id] = str(path)
             result.documents.append(document)

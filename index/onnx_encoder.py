@@ -184,8 +184,14 @@ def export_onnx(model_path: Path, target: Path) -> None:
             with warnings.catch_warnings(), torch.no_grad():
                 warnings.simplefilter("ignore")  # tracer and deprecation chatter: the checks below are what count
                 torch.onnx.export(
-                    wrapper, tuple(example[n] for n in names), str(raw), input_names=names,
-                    output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=ONNX_OPSET, dynamo=False,
+                    wrapper,
+                    tuple(example[n] for n in names),
+                    str(raw),
+                    input_names=names,
+                    output_names=["last_hidden_state"],
+                    dynamic_axes=axes,
+                    opset_version=ONNX_OPSET,
+                    dynamo=False,
                 )
             if not (_fuse(raw, tmp, model.config) and _matches_torch(wrapper, names, tmp)):
                 if not _matches_torch(wrapper, names, raw):
@@ -208,8 +214,12 @@ def _fuse(source: Path, target: Path, config: Any) -> bool:
 
         with _quiet_root_logger():
             optimized = optimize_model(
-                str(source), model_type="bert", num_heads=int(getattr(config, "num_attention_heads", 0) or 0),
-                hidden_size=int(getattr(config, "hidden_size", 0) or 0), opt_level=1, use_gpu=False,
+                str(source),
+                model_type="bert",
+                num_heads=int(getattr(config, "num_attention_heads", 0) or 0),
+                hidden_size=int(getattr(config, "hidden_size", 0) or 0),
+                opt_level=1,
+                use_gpu=False,
             )
             optimized.save_model_to_file(str(target))
         return True
@@ -301,7 +311,11 @@ def quantize_onnx(source: Path, target: Path) -> None:
     def write(tmp: Path) -> None:
         with _quiet_root_logger():
             quantize_dynamic(
-                str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+                str(source),
+                str(tmp),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                reduce_range=True,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops have no inferred types
             )
 

@@ -52,7 +52,9 @@ def reindex(store: ChunkStore, encoder: Encoder, batch_size: int = 32, progress:
         report.chunks = original.count()
         done = set(side.get(include=[])["ids"])
         report.resumed = len(done)
-        with tqdm(total=report.chunks, initial=len(done), unit="chunk", desc="re-embed", disable=not progress or None, file=sys.stderr) as bar:
+        with tqdm(
+            total=report.chunks, initial=len(done), unit="chunk", desc="re-embed", disable=not progress or None, file=sys.stderr
+        ) as bar:
             offset = 0
             while True:
                 page = original.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)

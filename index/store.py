@@ -11,7 +11,6 @@ drop half-written documents first) after a crash.
 from __future__ import annotations
 
 import datetime as dt
-
 import fcntl
 import shutil
 import sys
@@ -366,7 +365,12 @@ class ChunkStore:
             self._reopen()  # another process wrote: embedded Chroma's in-memory segments predate it
         dirty = self.dirty_marker.exists()
         index = None if dirty else KeywordIndex.load(self.keyword_dir)
-        if index is not None and index.generation == current and len(index) == self.count() and (not len(index) or index.article_bm25 is not None):
+        if (
+            index is not None
+            and index.generation == current
+            and len(index) == self.count()
+            and (not len(index) or index.article_bm25 is not None)
+        ):
             self._keyword = index  # the last test: an index made before article BM25 is rebuilt
             return index
         if dirty or index is None or index.generation >= current:  # half-written, missing, or not what this store holds: repair
@@ -407,10 +411,7 @@ class ChunkStore:
         if collection is None or not chunk_ids:
             return {}
         result = collection.get(ids=list(chunk_ids), include=["metadatas", "documents"])
-        return {
-            cid: StoredChunk(cid, text, dict(meta))
-            for cid, meta, text in zip(result["ids"], result["metadatas"], result["documents"])
-        }
+        return {cid: StoredChunk(cid, text, dict(meta)) for cid, meta, text in zip(result["ids"], result["metadatas"], result["documents"])}
 
     def document_chunks(self, doc_id: str) -> list[StoredChunk]:
         """All chunks of one document, in order: enough to show the whole cleaned article."""

@@ -31,7 +31,11 @@ def _store_flags(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--chroma-url", metavar="URL", help="Chroma server, http://HOST:PORT (started with `chroma run`)")
     group.add_argument("--collection", metavar="NAME", help="collection name (default: news)")
     group.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
-    group.add_argument("--embed-backend", choices=["auto", "torch", "onnx", "onnx-int8"], help="embedding runtime (auto: the store's own; onnx-int8 for a new store)")
+    group.add_argument(
+        "--embed-backend",
+        choices=["auto", "torch", "onnx", "onnx-int8"],
+        help="embedding runtime (auto: the store's own; onnx-int8 for a new store)",
+    )
 
 
 def _answer_flags(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +53,12 @@ def _filter_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="published on or after")
     group.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="published on or before")
     group.add_argument("--doc", action="append", default=[], dest="doc_ids", help="only this document id (repeatable)")
-    group.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
-                       help="ask as of this date (default: today): nothing published later is used; 'this week' means the week before it")
+    group.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="YYYY-MM-DD",
+        help="ask as of this date (default: today): nothing published later is used; 'this week' means the week before it",
+    )
 
 
 def settings_from(args: argparse.Namespace):
@@ -134,8 +142,8 @@ def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
 # ----- commands ---------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Load, clean, chunk, embed and store articles."""
-    from newsrag.components import open_encoder, open_store
     from index.ingest import Ingestor
+    from newsrag.components import open_encoder, open_store
 
     settings = settings_from(args)
     store = open_store(settings)
@@ -159,7 +167,11 @@ def _watch(args: argparse.Namespace, settings, ingestor) -> int:
         if not folder.is_dir():
             raise UsageError(f"{folder}: --watch needs a folder")
     settle = args.settle if args.settle is not None else settings.ingest.watch_settle_s
-    print(f"newsrag: watching {', '.join(map(str, folders))} (a file is read once unchanged for {settle:g} s); Ctrl-C stops", file=sys.stderr, flush=True)
+    print(
+        f"newsrag: watching {', '.join(map(str, folders))} (a file is read once unchanged for {settle:g} s); Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
     FolderWatcher(ingestor, folders, settle, on_line=lambda line: print(line, file=sys.stderr, flush=True)).run()
     print("newsrag: stopped watching", file=sys.stderr)
     return EXIT_OK
@@ -167,8 +179,8 @@ def _watch(args: argparse.Namespace, settings, ingestor) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Delete documents by id."""
-    from newsrag.components import open_store
     from index.ingest import delete_documents
+    from newsrag.components import open_store
 
     store = open_store(settings_from(args))
     deleted = delete_documents(store, args.doc_ids)
@@ -285,7 +297,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         print(f"{store.location}: already embedded with {encoder.identity}", file=sys.stderr)
         return EXIT_OK
     report = reindex(store, encoder, settings.embed.batch_size, progress=not args.no_progress)
-    print(f"re-embedded {report.copied} chunks ({report.resumed} done before) with {encoder.identity} in {report.seconds:.1f} s", file=sys.stderr)
+    print(
+        f"re-embedded {report.copied} chunks ({report.resumed} done before) with {encoder.identity} in {report.seconds:.1f} s",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

@@ -125,7 +125,9 @@ class AbstentionSettings(BaseModel):
             "candidate": -0.3204,
         }
     )
-    threshold: float = Field(0.5306, ge=0, le=1, description="Answer when the probability reaches this (answers 90% of half A's answerable cases)")
+    threshold: float = Field(
+        0.5306, ge=0, le=1, description="Answer when the probability reaches this (answers 90% of half A's answerable cases)"
+    )
 
 
 class EvidenceSettings(BaseModel):
@@ -138,13 +140,19 @@ class EvidenceSettings(BaseModel):
     context_weight: float = Field(0.10, ge=0, le=1, description="Weight of that share over the sentence, its neighbours and the title")
     similarity_weight: float = Field(0.55, ge=0, le=1, description="Weight of the embedding cosine between question and sentence")
     relevant_share: float = Field(
-        0.5, ge=0, le=1,
+        0.5,
+        ge=0,
+        le=1,
         description="A sentence scoring at least this share of the best bears on the question: it may support a claim, be a list item, "
         "a yes/no report or a quoted dispute",
     )
-    near_duplicate: float = Field(0.7, ge=0, le=1, description="Sentences sharing more than this share of their content words say the same thing")
+    near_duplicate: float = Field(
+        0.7, ge=0, le=1, description="Sentences sharing more than this share of their content words say the same thing"
+    )
     max_evidence_sentences: int = Field(6, ge=1, le=50, description="Best sentences handed on (near-duplicates dropped)")
-    max_embedded_sentences: int = Field(40, ge=1, le=1000, description="Sentences embedded per question, the best by word coverage (the encoder is the cost)")
+    max_embedded_sentences: int = Field(
+        40, ge=1, le=1000, description="Sentences embedded per question, the best by word coverage (the encoder is the cost)"
+    )
     repeat_factor: float = Field(0.7, ge=0, le=1, description="Score kept by a sentence that repeats what the conversation already said")
     repeated_share: float = Field(0.6, ge=0, le=1, description="A sentence holding this share of the previous answer's words repeats it")
     min_sentence_chars: int = Field(25, ge=0, le=500, description="Shorter fragments (headings, captions) are not evidence")
@@ -154,10 +162,14 @@ class CitationSettings(BaseModel):
     """When a passage supports an answer sentence (rag/citations.py)."""
 
     # Set on the seed dev set (citation precision 0.95 with 10/10 min_facts, commit eadcc95); editorial, not fitted.
-    support_threshold: float = Field(0.6, ge=0, le=1, description="Share of a sentence's IDF-weighted words a passage must hold to support it")
+    support_threshold: float = Field(
+        0.6, ge=0, le=1, description="Share of a sentence's IDF-weighted words a passage must hold to support it"
+    )
     paraphrase_coverage: float = Field(0.3, ge=0, le=1, description="...or at least this share, with a sentence this close in meaning:")
     paraphrase_similarity: float = Field(0.7, ge=0, le=1, description="embedding cosine of a paraphrase")
-    max_sources_per_claim: int = Field(3, ge=1, le=10, description="Articles a claim cites at most when several support it (an editorial choice)")
+    max_sources_per_claim: int = Field(
+        3, ge=1, le=10, description="Articles a claim cites at most when several support it (an editorial choice)"
+    )
 
 
 class CompletionSettings(BaseModel):

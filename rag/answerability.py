@@ -88,7 +88,11 @@ def candidate_share(question: str, evidence: Evidence) -> float:
     found = 0
     for sentence in top:
         new = Specifics.of(sentence.text).minus(question)
-        if (kind == "number" and new.numbers) or (kind == "date" and (new.months or new.numbers)) or (kind == "name" and (new.names or new.numbers)):
+        if (
+            (kind == "number" and new.numbers)
+            or (kind == "date" and (new.months or new.numbers))
+            or (kind == "name" and (new.names or new.numbers))
+        ):
             found += 1
     return found / len(top)
 

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 from index.sentences import split_sentences
+from newsrag.settings import CitationSettings
 from rag.passage import Passage
 from rag.specifics import Specifics
 from rag.terms import TermWeights, content_terms
-from newsrag.settings import CitationSettings
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 DEFAULT_SETTINGS = CitationSettings()  # the tuned numbers: newsrag/settings.py
@@ -45,7 +45,9 @@ class CitationChecker:
     'Iran sent drones [1].'
     """
 
-    def __init__(self, weights: TermWeights, encoder=None, corroborate: bool = False, settings: CitationSettings = DEFAULT_SETTINGS) -> None:
+    def __init__(
+        self, weights: TermWeights, encoder=None, corroborate: bool = False, settings: CitationSettings = DEFAULT_SETTINGS
+    ) -> None:
         self.weights = weights
         self.encoder = encoder  # optional: lets paraphrases count as supported
         self.settings = settings
@@ -91,7 +93,10 @@ class CitationChecker:
                         notes.append(f"[{i + 1}] does not hold {', '.join(missing[:4])} of: {claim[:80]}")
             supported = [i for i in valid if support[i]]
             if not supported:
-                best = next((i for i in sorted(range(len(passages)), key=lambda i: -self.weights.coverage(terms, passage_terms[i])) if support[i]), None)
+                best = next(
+                    (i for i in sorted(range(len(passages)), key=lambda i: -self.weights.coverage(terms, passage_terms[i])) if support[i]),
+                    None,
+                )
                 if best is None:
                     notes.append(f"removed an unsupported sentence: {claim[:80]}")
                     continue
@@ -118,14 +123,18 @@ class CitationChecker:
         quoting sentences about Tehran that never mention a population.
         """
         terms = content_terms(question)
-        present = set().union(*(content_terms(s) for sentences in quoted.highlights.values() for s in sentences)) if quoted.highlights else set()
+        present = (
+            set().union(*(content_terms(s) for sentences in quoted.highlights.values() for s in sentences)) if quoted.highlights else set()
+        )
         return bool(quoted.cited) and self.weights.coverage(terms, present) >= self.threshold
 
     def _support(self, claim: str, terms: list[str], passage_terms: list[set[str]], passage_sentences: list[list[str]]) -> list[bool]:
         """Whether each passage supports the claim: enough of its words, or a paraphrase of one of its sentences."""
         coverage = [self.weights.coverage(terms, present) for present in passage_terms]
         supported = [c >= self.threshold for c in coverage]
-        candidates = [i for i, c in enumerate(coverage) if not supported[i] and c >= self.settings.paraphrase_coverage and passage_sentences[i]]
+        candidates = [
+            i for i, c in enumerate(coverage) if not supported[i] and c >= self.settings.paraphrase_coverage and passage_sentences[i]
+        ]
         if self.encoder is None or not candidates:
             return supported
         texts = [s for i in candidates for s in passage_sentences[i]]

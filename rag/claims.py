@@ -31,7 +31,9 @@ DISPUTE = re.compile(
     re.I,
 )
 # A question answered by yes or no.
-YES_NO = re.compile(r"^\s*(?:[^,?]{1,60},\s*)?(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b", re.I)  # "In 2022, did ..." too
+YES_NO = re.compile(
+    r"^\s*(?:[^,?]{1,60},\s*)?(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b", re.I
+)  # "In 2022, did ..." too
 # A bare yes or no opening an answer.
 BARE_VERDICT = re.compile(r"^\s*(yes|no)\b[,.!]?\s*", re.I)
 
@@ -115,8 +117,11 @@ def build_claims(text: str, highlights: dict[int, list[str]]) -> list[Claim]:
         said_by = speaker_of(plain) or next((who for s in support if (who := speaker_of(s))), None)
         disputed_by = []
         if not disputes(plain):  # a denial is not disputed by itself
-            disputed_by = [n for n, sentences in sorted(highlights.items())
-                           if any(disputes(s) and s not in support and shares_topic(terms, s) for s in sentences)]
+            disputed_by = [
+                n
+                for n, sentences in sorted(highlights.items())
+                if any(disputes(s) and s not in support and shares_topic(terms, s) for s in sentences)
+            ]
         claims.append(Claim(plain, numbers, said_by, disputed_by))
     return claims
 

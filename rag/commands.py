@@ -81,10 +81,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for record in records:
         try:
             as_of = record.get("as_of") or args.as_of
-            data: dict[str, Any] = pipeline.run(str(record["question"]), record.get("history") or [], filters, as_of=as_of).to_json(record.get("id"))
+            data: dict[str, Any] = pipeline.run(str(record["question"]), record.get("history") or [], filters, as_of=as_of).to_json(
+                record.get("id")
+            )
         except AnswerError as exc:
             failed += 1
-            data = {"id": record.get("id"), "question": record["question"], "answer": "", "abstained": True, "citations": [], "timings": {}, "error": str(exc)}
+            data = {
+                "id": record.get("id"),
+                "question": record["question"],
+                "answer": "",
+                "abstained": True,
+                "citations": [],
+                "timings": {},
+                "error": str(exc),
+            }
         print(json.dumps(data, ensure_ascii=False), flush=True)
     return EXIT_PROBLEM if failed else EXIT_OK
 

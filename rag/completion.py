@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from index.instructions import looks_like_instruction
 from index.sentences import split_sentences
-from rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
 from rag.citations import MARKER, attach_markers
+from rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
 from rag.evidence import Evidence, EvidenceSentence
 from rag.passage import Passage
 from rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
@@ -42,7 +42,10 @@ _OPEN_WHAT = re.compile(r"^\s*what\s+(?:has|have|had|did|does|do)\b", re.I)
 ASKS_FOR_NAMES = re.compile(r"\b(?:which|who|whom)\b", re.I)
 # "Who are the candidates", "Who were the victims".
 _PLURAL_WHO = re.compile(r"^\s*who\s+(?:are|were|have)\b", re.I)
-_COUNT = re.compile(r"\b(?:(?:which|what|the|name)\s+(?:[\w.’'-]+\s+)?)(" + "|".join(w for w, n in NUMBER_WORDS.items() if n >= 2) + r"|[2-9]|[1-9]\d)\b", re.I)  # a count, not a year
+_COUNT = re.compile(
+    r"\b(?:(?:which|what|the|name)\s+(?:[\w.’'-]+\s+)?)(" + "|".join(w for w, n in NUMBER_WORDS.items() if n >= 2) + r"|[2-9]|[1-9]\d)\b",
+    re.I,
+)  # a count, not a year
 
 
 def question_form(question: str) -> str:
@@ -107,7 +110,9 @@ class AnswerCompleter:
         said = set(content_terms(f"{question} {plain}"))
         named = f"{question} {plain}"
         wants_names = bool(ASKS_FOR_NAMES.search(question))
-        chosen_terms = [set(content_terms(s.text)) for s in split_sentences(plain)]  # a source sentence the answer already paraphrases is not a new item
+        chosen_terms = [
+            set(content_terms(s.text)) for s in split_sentences(plain)
+        ]  # a source sentence the answer already paraphrases is not a new item
         added: list[tuple[int, str]] = []
         for sentence in self._relevant(evidence):
             if len(added) >= self.max_items:
@@ -128,7 +133,9 @@ class AnswerCompleter:
 
     # ----- yes/no -------------------------------------------------------------------------------
     def _state_sides(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
-        kept = [s.text for s in split_sentences(text) if additions(question, BARE_VERDICT.sub("", s.text, count=1))]  # "Yes, <the question> [1]." asserts what was asked
+        kept = [
+            s.text for s in split_sentences(text) if additions(question, BARE_VERDICT.sub("", s.text, count=1))
+        ]  # "Yes, <the question> [1]." asserts what was asked
         text = " ".join(kept)
         plain = _plain(text)
         reports: list[tuple[int, str]] = []
@@ -151,7 +158,12 @@ class AnswerCompleter:
     def _other_voices(self, topic: set[str], plain: str, reports: list[tuple[int, str]], evidence: Evidence) -> list[tuple[int, str]]:
         """Relevant sentences on the topic whose speaker is not yet quoted: a reporter's "get the
         other side" ("Trump said the sites were obliterated" beside "an intelligence assessment said")."""
-        heard = {who.lower() for text in [plain, *(s for _, s in reports)] for sentence in split_sentences(text) if (who := speaker_of(sentence.text))}
+        heard = {
+            who.lower()
+            for text in [plain, *(s for _, s in reports)]
+            for sentence in split_sentences(text)
+            if (who := speaker_of(sentence.text))
+        }
         voices: list[tuple[int, str]] = []
         for sentence in self._relevant(evidence):
             who = speaker_of(sentence.text)

@@ -40,7 +40,9 @@ def choose_anchors(evidence: Evidence, limit: int, share: float) -> list[Evidenc
     return [top[0], *(s for s in top[1:] if s.score >= share * evidence.best_score)]
 
 
-def choose_context(evidence: Evidence, passages: list[Passage], words: int, anchors: int, share: float, neighbours: int) -> list[ContextBlock]:
+def choose_context(
+    evidence: Evidence, passages: list[Passage], words: int, anchors: int, share: float, neighbours: int
+) -> list[ContextBlock]:
     """Blocks of context, the block of the best anchor first, within `words` words.
 
     Each anchor brings up to `neighbours` sentences either side of it from its passage; when
@@ -55,7 +57,9 @@ def choose_context(evidence: Evidence, passages: list[Passage], words: int, anch
         sentences = split.setdefault(anchor.passage, [s.text for s in split_sentences(passages[anchor.passage].text)])
         doc_id = passages[anchor.passage].doc_id
         low, high = max(0, anchor.order - neighbours), min(len(sentences), anchor.order + neighbours + 1)
-        candidates = {i: sentences[i] for i in range(low, high) if i == anchor.order or not looks_like_instruction(sentences[i])}  # `order` indexes this same split
+        candidates = {
+            i: sentences[i] for i in range(low, high) if i == anchor.order or not looks_like_instruction(sentences[i])
+        }  # `order` indexes this same split
         for attempt in (candidates, {k: v for k, v in candidates.items() if v == anchor.text}):
             new = {i: t for i, t in attempt.items() if (doc_id, t) not in shown}
             cost = sum(len(t.split()) for t in new.values())

@@ -17,10 +17,10 @@ import numpy as np
 from index.embed import Encoder
 from index.instructions import looks_like_instruction
 from index.sentences import split_sentences
+from newsrag.settings import EvidenceSettings
 from rag.passage import Passage
 from rag.specifics import is_vague
 from rag.terms import TermWeights, content_terms, entity_coverage, question_entities
-from newsrag.settings import EvidenceSettings
 
 # The tuned numbers are settings (`EvidenceSettings`, newsrag/settings.py); this is the default.
 DEFAULT_SETTINGS = EvidenceSettings()
@@ -45,7 +45,9 @@ class EvidenceSentence:
     def score(self) -> float:
         """How well this sentence answers the question (0..1)."""
         s = self.settings
-        base = s.coverage_weight * self.coverage + s.context_weight * self.context_coverage + s.similarity_weight * max(self.similarity, 0.0)
+        base = (
+            s.coverage_weight * self.coverage + s.context_weight * self.context_coverage + s.similarity_weight * max(self.similarity, 0.0)
+        )
         return base * self.entities * (s.repeat_factor if self.repeats else 1.0)
 
 

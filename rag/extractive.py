@@ -11,6 +11,7 @@ from rag.citations import attach_markers
 from rag.claims import disputes
 from rag.evidence import Evidence, EvidenceSentence
 
+
 def choose_sentences(evidence: Evidence, limit: int = 3, share: float = 0.75) -> list[EvidenceSentence]:
     """The sentences an extractive answer quotes, best first: at most `limit`, each scoring at
     least `share` of the best (`AnswerSettings.quoted_sentences`, `quoted_share`), with a dispute

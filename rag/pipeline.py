@@ -136,7 +136,15 @@ class AnswerPipeline:
         yield StreamEvent("status", "searching the articles")
         passages, evidence, verdict = self.gather(question, standalone, history, filters, top_k, as_of)
         timings = {"retrieve_s": time.perf_counter() - began}
-        answer = Answer(question=question, answer="", abstained=False, standalone_question=standalone, backend=backend, notes=notes, as_of=as_of.isoformat())
+        answer = Answer(
+            question=question,
+            answer="",
+            abstained=False,
+            standalone_question=standalone,
+            backend=backend,
+            notes=notes,
+            as_of=as_of.isoformat(),
+        )
         answer.answerability = round(verdict.probability, 4)
         generate_began = time.perf_counter()
         if not verdict.answerable:
@@ -185,7 +193,9 @@ class AnswerPipeline:
             load()
 
     # ----- steps --------------------------------------------------------------------------------
-    def _widen(self, question: str, standalone: str, history, passages: list[Passage], filters: Filters | None, as_of: dt.date) -> tuple[list[Passage], Evidence]:
+    def _widen(
+        self, question: str, standalone: str, history, passages: list[Passage], filters: Filters | None, as_of: dt.date
+    ) -> tuple[list[Passage], Evidence]:
         """For a list or a yes/no question, the best articles read whole: the passages with the rest
         of those articles' chunks appended (so earlier passage numbers stay valid), and their evidence.
         Called after the model has written (the reader's first token does not wait for it); it

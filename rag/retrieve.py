@@ -142,11 +142,7 @@ class HybridRetriever:
                 break
         chosen = chosen[:top_k]
         stored = self.store.get_chunks([cid for cid, _ in chosen])
-        return [
-            Passage.from_stored(cid, stored[cid].text, stored[cid].metadata, score)
-            for cid, score in chosen
-            if cid in stored
-        ]
+        return [Passage.from_stored(cid, stored[cid].text, stored[cid].metadata, score) for cid, score in chosen if cid in stored]
 
     def _vector_hits(self, vector: np.ndarray | None, filters: Filters | None, by_mask: bool = True) -> list:
         """Nearest chunks from Chroma (outlet and article filters applied there; dates later, by the
@@ -157,7 +153,9 @@ class HybridRetriever:
         if vector is None:
             return []
         dated = by_mask and bool(filters and (filters.date_from or filters.date_to))
-        return self.store.vector_search(vector, self.settings.vector_candidates * (2 if dated else 1), chroma_where(filters, dates=not by_mask))
+        return self.store.vector_search(
+            vector, self.settings.vector_candidates * (2 if dated else 1), chroma_where(filters, dates=not by_mask)
+        )
 
     def _candidates(self, query: str, vector_hits: list, index: KeywordIndex | None, allowed: np.ndarray | None) -> dict[str, _Ranked]:
         ranked: dict[str, _Ranked] = {}
@@ -218,7 +216,10 @@ class HybridRetriever:
         if article_share > 0:
             whole = index.article_scores(query, list(doc_scores))
             best = float(whole.max()) or 1.0
-            doc_scores = {doc: (1 - article_share) * score + article_share * float(value) / best for (doc, score), value in zip(doc_scores.items(), whole)}
+            doc_scores = {
+                doc: (1 - article_share) * score + article_share * float(value) / best
+                for (doc, score), value in zip(doc_scores.items(), whole)
+            }
         return doc_scores, chunk_scores
 
     def _time_prior(self, doc_scores: dict[str, float], frame: Timeframe, index: KeywordIndex) -> dict[str, float]:
@@ -243,6 +244,7 @@ class HybridRetriever:
 
             def distance(day: dt.date) -> float:
                 return float((newest - day).days) if newest else 0.0
+
         if share <= 0:
             return doc_scores
         mixed = {}

@@ -24,8 +24,7 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 NUMBER_WORDS = {**{w: i for i, w in enumerate(_UNITS)}, **_TENS, "dozen": 12}
 SCALE_WORDS = {"hundred": 100, "thousand": 1_000}
 MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
+    "january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 # A number written in digits: 400, 1,000, 3.5, 2025 (a leading $ or trailing % is not part of it).
 DIGITS = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")

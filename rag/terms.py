@@ -31,8 +31,6 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN) | QUESTION_WORDS
 
 
-
-
 def content_terms(text: str) -> list[str]:
     """Stemmed, lower-cased content words of `text`, in order (stopwords and question words dropped)."""
     stop = _stopwords()

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.instructions import looks_like_instruction
-from newsrag.settings import TimelineSettings
 from index.sentences import split_sentences
+from newsrag.settings import TimelineSettings
 from rag.passage import Filters, Passage
 from rag.retrieve import until
 from rag.terms import TermWeights, content_terms

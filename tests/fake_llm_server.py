@@ -203,9 +203,24 @@ class _Handler(BaseHTTPRequestHandler):
         self._receive(None)
         path = self._path()
         if path in OPENAI_MODELS_PATHS:
-            self._send_json({"object": "list", "data": [{"id": self.fake.model, "object": "model", "created": CREATED_TS, "owned_by": "fake"}]})
+            self._send_json(
+                {"object": "list", "data": [{"id": self.fake.model, "object": "model", "created": CREATED_TS, "owned_by": "fake"}]}
+            )
         elif path == "/api/tags":
-            self._send_json({"models": [{"name": self.fake.model, "model": self.fake.model, "modified_at": CREATED_AT, "size": 1, "digest": "0" * 64, "details": {}}]})
+            self._send_json(
+                {
+                    "models": [
+                        {
+                            "name": self.fake.model,
+                            "model": self.fake.model,
+                            "modified_at": CREATED_AT,
+                            "size": 1,
+                            "digest": "0" * 64,
+                            "details": {},
+                        }
+                    ]
+                }
+            )
         elif path == "/api/version":
             self._send_json({"version": "0.0.0-fake"})
         else:
@@ -232,12 +247,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/chat":
             self._ollama_chat(request)
         elif path == "/api/show":
-            self._send_json({
-                "modelfile": "", "parameters": "", "template": "{{ .Prompt }}",
-                "details": {"format": "gguf", "family": "fake"},
-                "model_info": {"general.architecture": "fake", "fake.context_length": DEFAULT_CONTEXT_LENGTH},
-                "capabilities": ["completion"],
-            })
+            self._send_json(
+                {
+                    "modelfile": "",
+                    "parameters": "",
+                    "template": "{{ .Prompt }}",
+                    "details": {"format": "gguf", "family": "fake"},
+                    "model_info": {"general.architecture": "fake", "fake.context_length": DEFAULT_CONTEXT_LENGTH},
+                    "capabilities": ["completion"],
+                }
+            )
         else:
             self._send_json({"error": f"no route POST {path}"}, status=404)
 
@@ -245,7 +264,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _openai_chat(self, request: RecordedRequest) -> None:
         if self.fake.error_status:
-            self._send_json({"error": {"message": "fake failure", "type": "server_error", "code": self.fake.error_status}}, status=self.fake.error_status)
+            self._send_json(
+                {"error": {"message": "fake failure", "type": "server_error", "code": self.fake.error_status}},
+                status=self.fake.error_status,
+            )
             return
         text = self.fake.reply(request.messages)
         model = request.body.get("model") or self.fake.model
@@ -253,11 +275,18 @@ class _Handler(BaseHTTPRequestHandler):
         completion_tokens = len(text.split())
         base = {"id": "chatcmpl-fake", "created": CREATED_TS, "model": model}
         if not request.stream:
-            self._send_json({
-                **base, "object": "chat.completion",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
-            })
+            self._send_json(
+                {
+                    **base,
+                    "object": "chat.completion",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": completion_tokens,
+                        "total_tokens": prompt_tokens + completion_tokens,
+                    },
+                }
+            )
             return
         self._start_stream("text/event-stream")
         chunk = {**base, "object": "chat.completion.chunk"}
@@ -276,9 +305,14 @@ class _Handler(BaseHTTPRequestHandler):
         text = self.fake.reply(request.messages)
         model = request.body.get("model") or self.fake.model
         done = {
-            "done": True, "done_reason": "stop", "total_duration": 1, "load_duration": 0,
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 1,
+            "load_duration": 0,
             "prompt_eval_count": sum(len(message_text(m).split()) for m in request.messages),
-            "prompt_eval_duration": 1, "eval_count": len(text.split()), "eval_duration": 1,
+            "prompt_eval_duration": 1,
+            "eval_count": len(text.split()),
+            "eval_duration": 1,
         }
         if not request.stream:
             self._send_json({"model": model, "created_at": CREATED_AT, "message": {"role": "assistant", "content": text}, **done})

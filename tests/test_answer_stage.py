@@ -68,12 +68,16 @@ def _evidence(passages: list[Passage], scored: list[tuple[int, int, float]]) -> 
     sentences = []
     for passage, order, coverage in scored:
         text = [s.text for s in split_sentences(passages[passage].text)][order]
-        sentences.append(EvidenceSentence(passage=passage, text=text, order=order, coverage=coverage, context_coverage=coverage, similarity=coverage))
+        sentences.append(
+            EvidenceSentence(passage=passage, text=text, order=order, coverage=coverage, context_coverage=coverage, similarity=coverage)
+        )
     return Evidence(sorted(sentences, key=lambda s: s.score, reverse=True))
 
 
 PASSAGES = [
-    Passage("c1", "a.txt", "Netflix made an announcement on Sunday. The hit show Squid Game is coming back for a second season. Fans cheered."),
+    Passage(
+        "c1", "a.txt", "Netflix made an announcement on Sunday. The hit show Squid Game is coming back for a second season. Fans cheered."
+    ),
     Passage("c2", "b.txt", "Other shows were cancelled this week. Nobody knows why the network did it."),
 ]
 
@@ -167,7 +171,9 @@ def test_a_disputed_yes_no_question_gets_both_sides_and_no_bare_yes():
         (2, "The White House has not confirmed that Iran sent the missiles."),
         (3, "Iran denied that its football team was paid to lose."),  # a denial on another topic
     ]
-    answer = with_disputes("Yes, Iran has sent ballistic missiles to Russia [1].", candidates, "Has Iran sent ballistic missiles to Russia?")
+    answer = with_disputes(
+        "Yes, Iran has sent ballistic missiles to Russia [1].", candidates, "Has Iran sent ballistic missiles to Russia?"
+    )
     assert answer.startswith("Iran has sent ballistic missiles to Russia [1].")
     assert "Iran denied sending any ballistic missiles to Russia [2]." in answer and "not confirmed" in answer
     assert "football" not in answer

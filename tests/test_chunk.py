@@ -57,4 +57,6 @@ def test_token_counting_has_its_own_tokenizer(encoder):
     model = getattr(encoder, "model", None)
     if model is not None:  # the torch encoder; the ONNX one owns separate tokenizers already
         assert encoder.tokenizer is not model.tokenizer
-        assert encoder.count_tokens(["Iran sent drones."]) == [len(model.tokenizer("Iran sent drones.", add_special_tokens=False)["input_ids"])]
+        assert encoder.count_tokens(["Iran sent drones."]) == [
+            len(model.tokenizer("Iran sent drones.", add_special_tokens=False)["input_ids"])
+        ]

@@ -212,9 +212,7 @@ BOILERPLATE_LINES = {
         "Andrew Thornebrooke",
         "Russia Working with Iran, North Korea on New Arms Deals: White House",
     ],
-    "002_13bc6e04ac9e9a50.txt": [
-        "Kremlin did not directly deny reports of Iran's possible transfer of ballistic missiles to Russia"
-    ],
+    "002_13bc6e04ac9e9a50.txt": ["Kremlin did not directly deny reports of Iran's possible transfer of ballistic missiles to Russia"],
     "003_4bfa6219a026e7f3.txt": ["View", "Related", "Ranking", "Recommendation"],
     "004_412b77a1ff059891.txt": ["White House: Wagner prepares to provide air defense to Hezbollah or Iran"],
 }
@@ -324,9 +322,7 @@ NEAR_MISSES = [
 
 
 def test_near_misses_survive() -> None:
-    body = "\n".join(
-        ["The attack began before dawn, officials in the Ukrainian capital said on Tuesday morning.", *NEAR_MISSES]
-    )
+    body = "\n".join(["The attack began before dawn, officials in the Ukrainian capital said on Tuesday morning.", *NEAR_MISSES])
     result = clean_text(PAGE.format(body=body))
     lost = [s for s in NEAR_MISSES if s not in result.text]
     assert not lost
@@ -372,10 +368,7 @@ def test_link_box_inside_article_drops_links_keeps_body() -> None:
 def test_section_heading_before_more_prose_does_not_cut_the_article() -> None:
     """Live pages and newsletters repeat headings like "Trending" between their parts."""
     first = "The first update of the day says the talks resumed in Geneva after a pause of two weeks."
-    later = [
-        f"Update {n}: delegates met again in the afternoon and agreed on a timetable for the next round of talks."
-        for n in range(4)
-    ]
+    later = [f"Update {n}: delegates met again in the afternoon and agreed on a timetable for the next round of talks." for n in range(4)]
     result = clean_text("\n".join([first, "Trending", *later]))
     assert all(line in result.text for line in [first, *later])
 
@@ -407,9 +400,7 @@ def test_short_lines_inside_the_body_stay() -> None:
 
 def test_long_list_after_the_last_paragraph_stays() -> None:
     rows = [f"{n}. Airline Number {n}" for n in range(1, 11)]
-    text = "\n".join(
-        ["Qatar Airways was named the world's best airline at the ceremony on Tuesday. The full top 10:", *rows]
-    )
+    text = "\n".join(["Qatar Airways was named the world's best airline at the ceremony on Tuesday. The full top 10:", *rows])
     assert all(row in clean_text(text).text for row in rows)
 
 

@@ -61,7 +61,9 @@ def test_a_which_list_adds_only_sentences_that_name_someone_new():
         (1, "The exchange freed prisoners held in several countries after long talks.", 0.8),  # names no one new
         (2, "Alsu Kurmasheva and Vladimir Kara-Murza were also freed in the exchange.", 0.7),
     )
-    completed = COMPLETER.run("Which four prisoners did Russia free in the exchange?", "Russia freed Paul Whelan and Evan Gershkovich [1].", evidence, [])
+    completed = COMPLETER.run(
+        "Which four prisoners did Russia free in the exchange?", "Russia freed Paul Whelan and Evan Gershkovich [1].", evidence, []
+    )
     assert [p for p, _ in completed.added] == [2]
 
 
@@ -71,8 +73,12 @@ def test_a_yes_no_answer_that_restates_the_question_is_replaced_by_both_sides():
         "Iran sent Russia drones last year. Iran denied sending any ballistic missiles to Russia.",  # the denial is further down
         "Iran denied that its football team was paid to lose.",  # a denial on another topic
     )
-    evidence = _evidence((0, "U.S. officials say Iran has sent ballistic missiles to Russia.", 0.9), (1, "Iran sent Russia drones last year.", 0.5))  # not on the question's topic
-    completed = COMPLETER.run("Has Iran sent ballistic missiles to Russia?", "Yes, Iran has sent ballistic missiles to Russia [1].", evidence, passages)
+    evidence = _evidence(
+        (0, "U.S. officials say Iran has sent ballistic missiles to Russia.", 0.9), (1, "Iran sent Russia drones last year.", 0.5)
+    )  # not on the question's topic
+    completed = COMPLETER.run(
+        "Has Iran sent ballistic missiles to Russia?", "Yes, Iran has sent ballistic missiles to Russia [1].", evidence, passages
+    )
     assert completed.text == (
         "U.S. officials say Iran has sent ballistic missiles to Russia [1]. Iran denied sending any ballistic missiles to Russia [2]."
     )
@@ -81,7 +87,10 @@ def test_a_yes_no_answer_that_restates_the_question_is_replaced_by_both_sides():
 
 def test_a_single_fact_answer_is_left_as_it_is():
     evidence = _evidence((0, "Tehran has nine million people.", 0.9), (1, "Tehran's population grew by a million people.", 0.8))
-    assert COMPLETER.run("What is the population of Tehran?", "Tehran has nine million people [1].", evidence, []).text == "Tehran has nine million people [1]."
+    assert (
+        COMPLETER.run("What is the population of Tehran?", "Tehran has nine million people [1].", evidence, []).text
+        == "Tehran has nine million people [1]."
+    )
 
 
 def test_a_yes_no_answer_quotes_another_speaker_on_the_topic():

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import REALTIMEQA, SEED_ARTICLES, SEED_QUESTIONS, make_settings, needs_shared
+
 from eval.metrics import (
     AbstentionScore,
     AnswerTextMatch,
@@ -125,8 +125,10 @@ def test_an_interrupted_answer_run_resumes_from_its_journal(tmp_path):
     from eval.answers import run_questions
     from eval.datasets import Question
 
-    questions = [Question(id=f"q{i}", question=f"Which show {i}?", gold_docs=["g"], type="quiz", answer_texts=["Squid Game"], dataset="realtimeqa")
-                 for i in range(4)]
+    questions = [
+        Question(id=f"q{i}", question=f"Which show {i}?", gold_docs=["g"], type="quiz", answer_texts=["Squid Game"], dataset="realtimeqa")
+        for i in range(4)
+    ]
     asked: list[str] = []
 
     def answerer(question):
@@ -161,7 +163,9 @@ def test_calibration_fits_on_half_a_and_reports_both_halves():
         features = dict.fromkeys(FEATURES, 0.5) | {"top_similarity": (0.8 if answerable else 0.3) + (i % 7) / 100}
         case = Case(Question(id=f"q{i // 2}", question="?"), "synthetic", answerable, "as asked", features)
         if answerable:  # a bigger budget reaches the answer more often; neighbours help
-            for key in (context_key(w, a, n, sh) for w in (100, 150, 200, 250, 300, 400) for a in (3, 5, 8) for n in (0, 1, 2) for sh in (0.3, 0.5)):
+            for key in (
+                context_key(w, a, n, sh) for w in (100, 150, 200, 250, 300, 400) for a in (3, 5, 8) for n in (0, 1, 2) for sh in (0.3, 0.5)
+            ):
                 words, neighbours = int(key.split()[0].split("=")[1]), int(key.split()[2].split("=")[1])
                 case.reach[key] = 1.0 if (words >= 200 and neighbours >= 1) or (i // 2) % 3 == 0 else 0.0
         cases.append(case)
@@ -251,7 +255,9 @@ def test_seed_questions_read_into_one_type():
     assert by_id["d01"].gold_docs == ["001_3303a44a3e524015.txt", "003_4bfa6219a026e7f3.txt"]
     assert by_id["d07"].min_facts == 2 and by_id["d07"].type == "list"
     assert not by_id["d10"].answerable and by_id["d10"].gold_docs == []
-    assert by_id["d12"].history == [("What was Wagner preparing to provide to Hezbollah?", "An air-defense capability, at the direction of the Russian government [1].")]
+    assert by_id["d12"].history == [
+        ("What was Wagner preparing to provide to Hezbollah?", "An air-defense capability, at the direction of the Russian government [1].")
+    ]
     seed_ids = {p.name for p in SEED_ARTICLES.iterdir()}
     assert {d for q in questions for d in q.gold_docs} <= seed_ids
 
@@ -302,8 +308,21 @@ def test_eval_retrieval_end_to_end_on_the_seed_articles(tmp_path, eval_stores, e
 
     out = tmp_path / "report"
     status = main(
-        ["eval", "retrieval", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES),
-         "--store", str(eval_stores), "--out", str(out), "--compare", "vectors", "--no-progress"]
+        [
+            "eval",
+            "retrieval",
+            "--questions",
+            str(SEED_QUESTIONS),
+            "--corpus",
+            str(SEED_ARTICLES),
+            "--store",
+            str(eval_stores),
+            "--out",
+            str(out),
+            "--compare",
+            "vectors",
+            "--no-progress",
+        ]
     )
     assert status == 0
     assert (out / "report.md").exists() and (out / "hit_at_k.png").stat().st_size > 1000
@@ -319,8 +338,24 @@ def test_eval_retrieval_end_to_end_on_the_seed_articles(tmp_path, eval_stores, e
     # ours and vectors share one store: its ingest figures appear once, on one row
     assert "| ours, vectors | onnx-int8 | 25 |" in markdown
     # a second run reuses the store instead of ingesting again
-    assert main(["eval", "retrieval", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES),
-                 "--store", str(eval_stores), "--out", str(tmp_path / "again"), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "retrieval",
+                "--questions",
+                str(SEED_QUESTIONS),
+                "--corpus",
+                str(SEED_ARTICLES),
+                "--store",
+                str(eval_stores),
+                "--out",
+                str(tmp_path / "again"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     again = json.loads((tmp_path / "again" / "report.json").read_text())
     assert again["configurations"][0]["info"]["store"]["reused"] is True
     assert "ours: hit@1=" in capsys.readouterr().out
@@ -341,8 +376,23 @@ def test_eval_answers_end_to_end_extractive(tmp_path, eval_stores, encoder):
 
     out = tmp_path / "answers"
     status = main(
-        ["eval", "answers", "--questions", str(SEED_QUESTIONS), "--corpus", str(SEED_ARTICLES), "--store", str(eval_stores),
-         "--backend", "extractive", "--judge-backend", "none", "--out", str(out), "--no-progress"]
+        [
+            "eval",
+            "answers",
+            "--questions",
+            str(SEED_QUESTIONS),
+            "--corpus",
+            str(SEED_ARTICLES),
+            "--store",
+            str(eval_stores),
+            "--backend",
+            "extractive",
+            "--judge-backend",
+            "none",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
     )
     assert status == 0
     data = json.loads((out / "report.json").read_text())

@@ -44,6 +44,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
+from test_loaders import make_pdf
 
 from index.clean import clean_document, clean_text, normalise_line
 from index.documents import Document
@@ -58,7 +59,6 @@ from index.loaders import (
     reflow_pdf_text,
 )
 from newsrag.settings import IngestSettings
-from test_loaders import make_pdf
 
 RAW = IngestSettings(clean=False)
 CLEAN = IngestSettings()
@@ -189,9 +189,7 @@ random_payloads = st.one_of(
     st.text(st.characters(exclude_categories=()), max_size=512).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.tuples(st.sampled_from(FORMAT_PREFIXES), st.binary(max_size=1024)).map(b"".join),
 )
-odd_texts = st.lists(st.one_of(st.sampled_from(ODD_BYTES), st.text(max_size=40).map(str.encode)), max_size=40).map(
-    b"".join
-)
+odd_texts = st.lists(st.one_of(st.sampled_from(ODD_BYTES), st.text(max_size=40).map(str.encode)), max_size=40).map(b"".join)
 
 
 def outcome_event(outcome: LoadResult | str, path: Path) -> None:
@@ -260,9 +258,7 @@ def test_text_with_nuls_controls_and_bad_utf8_is_refused_or_read_verbatim(
 
 
 # --- JSON and JSONL: good records survive their bad neighbours ----------------------------
-json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(allow_nan=False), st.text(max_size=30)
-)
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(allow_nan=False), st.text(max_size=30))
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
@@ -355,9 +351,7 @@ def test_json_records_good_ones_load_bad_ones_are_one_line_problems(
     suffix=st.sampled_from([".txt", ".md", ".jsonl", ".json", ".html"]),
     clean=st.booleans(),
 )
-def test_huge_single_line_loads_whole_without_hanging(
-    workdir: Path, unit: str, size: int, suffix: str, clean: bool
-) -> None:
+def test_huge_single_line_loads_whole_without_hanging(workdir: Path, unit: str, size: int, suffix: str, clean: bool) -> None:
     """A 2-5 MB line with no space or newline: a text file of one word, read whole."""
     line = unit * (size // len(unit.encode()))
     if suffix in (".jsonl", ".json"):
@@ -433,9 +427,7 @@ def test_pdf_page_of_many_short_lines_loads(workdir: Path) -> None:
     closed=st.booleans(),
     text=st.text(max_size=200),
 )
-def test_deeply_nested_html_does_not_crash_or_hang(
-    workdir: Path, depth: int, tag: str, closed: bool, text: str
-) -> None:
+def test_deeply_nested_html_does_not_crash_or_hang(workdir: Path, depth: int, tag: str, closed: bool, text: str) -> None:
     inner = f"<p>{text} Officials confirmed the report on Monday, the ministry said.</p>"
     page = "<html><body>" + f"<{tag}>" * depth + inner + (f"</{tag}>" * depth if closed else "") + "</body></html>"
     load_checked(write(workdir, "deep.html", page.encode("utf-8", "surrogatepass")), CLEAN)
@@ -504,9 +496,7 @@ def test_gz_bomb_refused_by_size_limit_without_inflating_it(
     ratio=st.integers(2, 30),
     inner=st.sampled_from([".txt", ".jsonl", ".html"]),
 )
-def test_gz_bomb_refused_by_ratio_without_inflating_it(
-    workdir: Path, unit: bytes, members: int, ratio: int, inner: str
-) -> None:
+def test_gz_bomb_refused_by_ratio_without_inflating_it(workdir: Path, unit: bytes, members: int, ratio: int, inner: str) -> None:
     data = bomb(unit, members)
     stop = max(GZ_RATIO_GRACE_BYTES, ratio * len(data))  # where the ratio check refuses it
     assume(members * MB > 8 * stop)  # a bomb far larger than what may be inflated before refusal
@@ -682,9 +672,7 @@ def test_long_whitespace_in_an_author_field_does_not_hang(workdir: Path) -> None
     load_checked(path, RAW, seconds=3.0)
 
 
-@pytest.mark.parametrize(
-    "bad_line", ['{"id": ' + "1" * 5_000 + ', "text": "x"}', "[" * 100_000], ids=["bigint", "deep"]
-)
+@pytest.mark.parametrize("bad_line", ['{"id": ' + "1" * 5_000 + ', "text": "x"}', "[" * 100_000], ids=["bigint", "deep"])
 def test_jsonl_line_beyond_parser_limits_is_one_problem(workdir: Path, bad_line: str) -> None:
     path = write(workdir, "limits.jsonl", (json.dumps({"id": "ok", "text": "Good record."}) + "\n" + bad_line).encode())
     result = load_file(path, workdir, RAW)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import SEED_ARTICLES, needs_shared, run_cli
 
 pytest.importorskip("gradio")
@@ -100,7 +99,9 @@ def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_pe
         (folder / ".hidden.txt").write_text("Not an article\n\nA hidden file is never read by the watcher at all.\n")
         (folder / "download.txt.part").write_text("half a file")
         assert "1 added" in wait_for("new or changed")
-        (folder / "first.txt").write_text("Harbour reopens\n\nThe harbour of Vessa reopened on Monday after the storm, the port authority said.\n")
+        (folder / "first.txt").write_text(
+            "Harbour reopens\n\nThe harbour of Vessa reopened on Monday after the storm, the port authority said.\n"
+        )
         assert "1 updated" in wait_for("new or changed")
     finally:
         process.send_signal(signal.SIGINT)
@@ -109,7 +110,9 @@ def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_pe
     assert "stopped watching" in rest and "Traceback" not in "".join(lines) + rest
     stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
     assert stats["documents"] == 2  # first.txt once (updated, not duplicated) and sub/second.txt
-    assert stats["generation"] == 3 and stats["updated"].startswith(str(__import__("datetime").date.today().year))  # what the Collection tab shows
+    assert stats["generation"] == 3 and stats["updated"].startswith(
+        str(__import__("datetime").date.today().year)
+    )  # what the Collection tab shows
     found = json.loads(run_cli("search", "Orlin river bridge", "--store", str(store), "--json").stdout)
     assert found["hits"][0]["doc_id"] == "sub/second.txt" and "mayor said" in found["hits"][0]["text"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import SEED_ARTICLES, make_settings, needs_shared
+
 from index.ingest import Ingestor, delete_documents
 from index.store import ChunkStore, EncoderMismatchError
 from newsrag.components import open_store
@@ -52,7 +52,9 @@ def test_reingest_update_delete(tmp_path, encoder):
     assert set(after) == set(before)
     assert after["002_13bc6e04ac9e9a50.txt"] != before["002_13bc6e04ac9e9a50.txt"]  # replaced, no orphans
     assert len(set(after["002_13bc6e04ac9e9a50.txt"])) == len(after["002_13bc6e04ac9e9a50.txt"])
-    assert {k: v for k, v in after.items() if k != "002_13bc6e04ac9e9a50.txt"} == {k: v for k, v in before.items() if k != "002_13bc6e04ac9e9a50.txt"}
+    assert {k: v for k, v in after.items() if k != "002_13bc6e04ac9e9a50.txt"} == {
+        k: v for k, v in before.items() if k != "002_13bc6e04ac9e9a50.txt"
+    }
 
     store = open_store(settings)
     keyword = store.keyword_index()
@@ -80,8 +82,8 @@ def test_seed_store_metadata(seed_store_path):
 
 
 def test_other_encoder_is_refused(seed_store_path):
-    from rag.retrieve import HybridRetriever
     from newsrag.settings import RetrievalSettings
+    from rag.retrieve import HybridRetriever
 
     class OtherEncoder:
         identity, dimension, max_tokens = "another-model/torch", 384, 256

@@ -136,9 +136,7 @@ def test_md_front_matter_gives_metadata_and_is_stripped(tmp_path: Path) -> None:
 
 def test_txt_front_matter_with_inline_list(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
-    path.write_text(
-        "---\ntitle: A\nauthor: [Jane Doe, John Roe]\ndate: March 5, 2024\n---\n" + ARTICLE, encoding="utf-8"
-    )
+    path.write_text("---\ntitle: A\nauthor: [Jane Doe, John Roe]\ndate: March 5, 2024\n---\n" + ARTICLE, encoding="utf-8")
     [doc] = _load(path)
     assert (doc.title, doc.authors, doc.published) == ("A", ["Jane Doe", "John Roe"], "2024-03-05")
     assert doc.text == ARTICLE.strip()
@@ -160,7 +158,11 @@ def test_html_main_text_and_metadata_without_network(tmp_path: Path, no_network:
 
 @pytest.mark.parametrize(
     ("head", "encoding"),
-    [("", "utf-8"), ('<meta charset="windows-1252">', "windows-1252"), ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">', "latin-1")],
+    [
+        ("", "utf-8"),
+        ('<meta charset="windows-1252">', "windows-1252"),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">', "latin-1"),
+    ],
 )
 def test_html_text_decodes_by_declared_charset_else_utf8(tmp_path: Path, head: str, encoding: str) -> None:
     body = "<p>Le café de Zürich a rouvert ses portes après des travaux de rénovation longs de deux ans.</p>"
@@ -210,10 +212,7 @@ def test_pdf_text_of_all_pages_and_title(tmp_path: Path) -> None:
 
 
 def test_reflow_joins_wrapped_lines_and_hyphenation() -> None:
-    assert (
-        reflow_pdf_text("The exam-\nple shows a wrapped\nline.\nNext one.")
-        == "The example shows a wrapped line.\n\nNext one."
-    )
+    assert reflow_pdf_text("The exam-\nple shows a wrapped\nline.\nNext one.") == "The example shows a wrapped line.\n\nNext one."
 
 
 def test_jsonl_records_ids_and_fields(tmp_path: Path) -> None:
@@ -278,16 +277,12 @@ def test_jsonl_with_no_valid_record_fails_as_a_whole(tmp_path: Path) -> None:
 
 def test_json_list_and_single_object(tmp_path: Path) -> None:
     listing = tmp_path / "list.json"
-    listing.write_text(
-        json.dumps([{"title": "A", "text": PARAGRAPHS[0]}, {"id": "b", "text": PARAGRAPHS[1]}, 7]), encoding="utf-8"
-    )
+    listing.write_text(json.dumps([{"title": "A", "text": PARAGRAPHS[0]}, {"id": "b", "text": PARAGRAPHS[1]}, 7]), encoding="utf-8")
     result = load_file(listing, tmp_path, RAW)
     assert [d.doc_id for d in result.documents] == ["list.json#1", "b"]
     assert result.problems == [f"{listing}: item 3: not a JSON object (int)"]
     single = tmp_path / "one.json"
-    single.write_text(
-        json.dumps({"title": "One", "text": PARAGRAPHS[2], "authors": [{"name": "Jane Doe"}]}), encoding="utf-8"
-    )
+    single.write_text(json.dumps({"title": "One", "text": PARAGRAPHS[2], "authors": [{"name": "Jane Doe"}]}), encoding="utf-8")
     [doc] = _load(single)
     assert (doc.doc_id, doc.title, doc.authors) == ("one.json", "One", ["Jane Doe"])
 
@@ -311,9 +306,7 @@ def test_gz_of_each_format_and_ids_without_gz(tmp_path: Path) -> None:
 
 def test_cleaning_applies_when_enabled(tmp_path: Path) -> None:
     path = tmp_path / "page.txt"
-    path.write_text(
-        "Home > World > Europe\nSubscribe\n" + ARTICLE + "veryGood! (12)\nRelated Topics\n", encoding="utf-8"
-    )
+    path.write_text("Home > World > Europe\nSubscribe\n" + ARTICLE + "veryGood! (12)\nRelated Topics\n", encoding="utf-8")
     assert _load(path, CLEAN)[0].text == "\n\n".join(PARAGRAPHS)
     assert "veryGood!" in _load(path, RAW)[0].text
 

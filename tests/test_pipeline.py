@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import SEED_QUESTIONS, make_settings, needs_shared
+
 from rag.citations import markers_in
 from rag.pipeline import AnswerError, AnswerPipeline
 
@@ -30,8 +30,12 @@ EXTRACTIVE_KNOWN_MISSES = {
 
 @pytest.mark.parametrize(
     "question",
-    [pytest.param(q, marks=pytest.mark.xfail(reason=EXTRACTIVE_KNOWN_MISSES[q["id"]], strict=True)) if q["id"] in EXTRACTIVE_KNOWN_MISSES else q
-     for q in QUESTIONS],
+    [
+        pytest.param(q, marks=pytest.mark.xfail(reason=EXTRACTIVE_KNOWN_MISSES[q["id"]], strict=True))
+        if q["id"] in EXTRACTIVE_KNOWN_MISSES
+        else q
+        for q in QUESTIONS
+    ],
     ids=[q["id"] for q in QUESTIONS],
 )
 def test_seed_question_extractive(seed_pipeline, question):
@@ -96,6 +100,7 @@ def test_llm_answer_citations_are_repaired(seed_store_path):
 def test_prompt_injection_in_articles_does_not_steer(tmp_path, encoder):
     """An article that orders the model around is quoted data; a model that obeys it is overruled."""
     from fake_llm_server import FakeLLMServer
+
     from index.ingest import Ingestor
     from newsrag.components import open_store
 
@@ -127,6 +132,7 @@ def test_a_planted_vague_article_does_not_crowd_out_the_facts(tmp_path, encoder)
     import shutil
 
     from conftest import SEED_ARTICLES
+
     from index.ingest import Ingestor
     from newsrag.components import open_store
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REALTIMEQA, SEED_ARTICLES, needs_shared, run_cli
 
 pytestmark = needs_shared
@@ -40,6 +39,7 @@ def small_corpus(tmp_path_factory) -> Path:
 def store_contents(store: Path) -> tuple[dict, set[str], int]:
     stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
     from conftest import make_settings
+
     from newsrag.components import open_store
 
     chroma_store = open_store(make_settings(store))
@@ -55,8 +55,11 @@ def test_sigkill_at_random_moments_then_resume(small_corpus, tmp_path):
     store = tmp_path / "killed"
     rng = random.Random(20261122)
     for _ in range(3):
-        process = subprocess.Popen([NEWSRAG, "ingest", str(small_corpus), "--store", str(store), "--no-progress"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [NEWSRAG, "ingest", str(small_corpus), "--store", str(store), "--no-progress"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(2.0, 14.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -64,15 +67,22 @@ def test_sigkill_at_random_moments_then_resume(small_corpus, tmp_path):
     assert final.returncode == 0, final.stderr
     stats, ids, keyword_rows = store_contents(store)
     assert (stats["documents"], stats["chunks"], stats["incomplete_documents"]) == (
-        expected_stats["documents"], expected_stats["chunks"], 0)
+        expected_stats["documents"],
+        expected_stats["chunks"],
+        0,
+    )
     assert ids == expected_ids
     assert keyword_rows == stats["chunks"]
 
 
 def test_two_ingests_at_once_serialise(small_corpus, tmp_path):
     store = tmp_path / "store"
-    first = subprocess.Popen([NEWSRAG, "ingest", str(small_corpus), "--store", str(store), "--no-progress"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [NEWSRAG, "ingest", str(small_corpus), "--store", str(store), "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(6)
     second = run_cli("ingest", str(SEED_ARTICLES), "--store", str(store), "--json")
     first_out, first_err = first.communicate(timeout=600)
@@ -105,11 +115,16 @@ def test_damaged_and_foreign_stores(seed_store_path, tmp_path):
 def test_works_with_networking_cut_off(seed_store_path, tmp_path):
     """ingest and ask with no network namespace interfaces at all: nothing tries to call out."""
     store = tmp_path / "store"
-    ingest = subprocess.run(["unshare", "-n", NEWSRAG, "ingest", str(SEED_ARTICLES), "--store", str(store)],
-                            capture_output=True, text=True, timeout=600)
+    ingest = subprocess.run(
+        ["unshare", "-n", NEWSRAG, "ingest", str(SEED_ARTICLES), "--store", str(store)], capture_output=True, text=True, timeout=600
+    )
     assert ingest.returncode == 0, ingest.stderr
-    ask = subprocess.run(["unshare", "-n", NEWSRAG, "ask", "Who is Fazlullah Nozari?", "--store", str(store),
-                          "--backend", "extractive", "--json"], capture_output=True, text=True, timeout=600)
+    ask = subprocess.run(
+        ["unshare", "-n", NEWSRAG, "ask", "Who is Fazlullah Nozari?", "--store", str(store), "--backend", "extractive", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert ask.returncode == 0, ask.stderr
     assert "revolutionary guard" in json.loads(ask.stdout)["answer"].lower()
 
@@ -139,16 +154,22 @@ PY
 """
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None or shutil.which("ip") is None or os.geteuid() != 0,
-                    reason="needs unshare and ip as root")
+@pytest.mark.skipif(
+    shutil.which("unshare") is None or shutil.which("ip") is None or os.geteuid() != 0, reason="needs unshare and ip as root"
+)
 def test_serve_works_with_networking_cut_off(seed_store_path, tmp_path):
     """The browser chat starts and answers in a namespace with no route out: no call home at start or per question."""
     from conftest import free_port
 
-    env = {**os.environ, "NEWSRAG": NEWSRAG, "PYTHON": sys.executable, "STORE": str(seed_store_path),
-           "PORT": str(free_port()), "LOG": str(tmp_path / "serve.log")}
-    result = subprocess.run(["unshare", "-n", "bash", "-c", SERVE_AND_ASK], capture_output=True, text=True,
-                            timeout=600, env=env)
+    env = {
+        **os.environ,
+        "NEWSRAG": NEWSRAG,
+        "PYTHON": sys.executable,
+        "STORE": str(seed_store_path),
+        "PORT": str(free_port()),
+        "LOG": str(tmp_path / "serve.log"),
+    }
+    result = subprocess.run(["unshare", "-n", "bash", "-c", SERVE_AND_ASK], capture_output=True, text=True, timeout=600, env=env)
     log = (tmp_path / "serve.log").read_text() if (tmp_path / "serve.log").exists() else ""
     assert result.returncode == 0, result.stderr + log
     answer = json.loads(result.stdout.strip().splitlines()[-1])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_settings, needs_shared
+
 from rag.passage import Filters
 
 pytestmark = needs_shared
@@ -112,13 +112,30 @@ def _dated_store(tmp_path, encoder):
     from newsrag.components import open_store
 
     stories = [
-        ("pm-jan", "2022-01-14", "Prime minister of Ruritania resigns", "The prime minister of Ruritania, Anna Berg, resigned on Friday after a vote."),
-        ("pm-jun", "2022-06-10", "Prime minister of Ruritania resigns", "The prime minister of Ruritania, Carl Dahl, resigned on Friday after a vote."),
-        ("pm-sep", "2022-09-02", "Prime minister of Ruritania resigns", "The prime minister of Ruritania, Eva Falk, resigned on Friday after a vote."),
+        (
+            "pm-jan",
+            "2022-01-14",
+            "Prime minister of Ruritania resigns",
+            "The prime minister of Ruritania, Anna Berg, resigned on Friday after a vote.",
+        ),
+        (
+            "pm-jun",
+            "2022-06-10",
+            "Prime minister of Ruritania resigns",
+            "The prime minister of Ruritania, Carl Dahl, resigned on Friday after a vote.",
+        ),
+        (
+            "pm-sep",
+            "2022-09-02",
+            "Prime minister of Ruritania resigns",
+            "The prime minister of Ruritania, Eva Falk, resigned on Friday after a vote.",
+        ),
         ("pm-undated", "", "Ruritania politics explained", "Ruritania's prime minister is chosen by parliament after a vote."),
     ]
     corpus = tmp_path / "stories.jsonl"
-    corpus.write_text("\n".join(json.dumps({"doc_id": d, "publish_date": p, "title": t, "text": x}) for d, p, t, x in stories), encoding="utf-8")
+    corpus.write_text(
+        "\n".join(json.dumps({"doc_id": d, "publish_date": p, "title": t, "text": x}) for d, p, t, x in stories), encoding="utf-8"
+    )
     settings = make_settings(tmp_path / "store")
     Ingestor(settings, open_store(settings), encoder, progress=False).run([corpus])
     return retriever(tmp_path / "store", encoder)

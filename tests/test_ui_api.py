@@ -8,10 +8,10 @@ import sys
 import threading
 
 import pytest
-
 from conftest import SEED_ARTICLES, needs_shared
-from ui import render
+
 from index.documents import assemble_article
+from ui import render
 from ui.commands import cmd_serve, exposure_warning, is_loopback, parse_auth
 from ui.uploads import sanitise_filename, save_upload
 
@@ -79,7 +79,12 @@ def test_concurrent_clients_keep_their_own_history(app):
     from gradio_client import Client
 
     histories = {
-        "wagner": [["Which group was preparing to give air defense to Hezbollah?", "The Wagner Group was preparing to provide an air defense system [1]."]],
+        "wagner": [
+            [
+                "Which group was preparing to give air defense to Hezbollah?",
+                "The Wagner Group was preparing to provide an air defense system [1].",
+            ]
+        ],
         "drones": [["Which Iranian drones has Moscow used?", "Moscow has used Iranian Shahed drones in airstrikes [1]."]],
     }
     results: dict[str, list[dict]] = {name: [] for name in histories}
@@ -201,7 +206,7 @@ def test_source_card_escapes_metadata_and_drops_unsafe_links():
         "highlights": ["Iran sent drones."],
     }
     out = render.source_card_html(citation, 0, "Iran sent drones. <img src=x onerror=alert(1)> Then more.")
-    assert "<img" not in out and "<b " not in out and "href=\"javascript" not in out and "<script" not in out
+    assert "<img" not in out and "<b " not in out and 'href="javascript' not in out and "<script" not in out
     assert '<mark class="nr-hl">Iran sent drones.</mark>' in out
     assert 'id="src-0-1"' in out
     good = render.source_card_html({**citation, "url": "https://apnews.com/article/x?a=1&b=2"}, 0, None)
@@ -209,7 +214,7 @@ def test_source_card_escapes_metadata_and_drops_unsafe_links():
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "data:text/html,x", "https://a.b/\"onmouseover=x", "http://", "//evil.com", "https://a b.c", "vbscript:x"]
+    "url", ["javascript:alert(1)", "data:text/html,x", 'https://a.b/"onmouseover=x', "http://", "//evil.com", "https://a b.c", "vbscript:x"]
 )
 def test_only_plain_http_links(url):
     assert render.safe_http_url(url) == ""

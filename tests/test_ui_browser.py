@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import REPO, SEED_ARTICLES
 
 pytest.importorskip("gradio")
@@ -329,6 +328,12 @@ def test_sessions_keep_their_own_conversations(browser, app, requests_seen):
 
 def test_no_request_leaves_the_machine(requests_seen):
     assert requests_seen, "the other tests recorded no requests"
-    outside = sorted({url for url in requests_seen if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).hostname not in LOCAL_HOSTS})
+    outside = sorted(
+        {
+            url
+            for url in requests_seen
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).hostname not in LOCAL_HOSTS
+        }
+    )
     assert outside == []
     assert any(re.search(r"\.woff2(\?|$)", url) for url in requests_seen)  # fonts come from our own server

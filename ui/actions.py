@@ -20,7 +20,7 @@ from newsrag.settings import Settings
 from rag.passage import Filters
 from ui import render
 from ui.articles import article_texts
-from ui.uploads import FORMAT_SUFFIXES, is_supported, save_upload, sanitise_filename, uploads_dir
+from ui.uploads import FORMAT_SUFFIXES, is_supported, sanitise_filename, save_upload, uploads_dir
 
 BACKENDS = ("local", "openai", "ollama", "extractive")
 STATUS_LABELS = {"searching the articles": "Searching the articles"}

@@ -11,7 +11,6 @@ and "Collection" (upload, list, delete). Each browser session keeps its own conv
 from typing import Any
 
 import newsrag.offline  # noqa: F401  (analytics and hub look-ups off before gradio loads)
-
 from newsrag.settings import Settings
 from ui import assets, render
 from ui.actions import BACKENDS, Actions, make_filters, parse_date
@@ -79,26 +78,44 @@ def build_app(settings: Settings, actions: Actions | None = None):
                         with gr.Accordion("Filters and settings: they apply to the next question", open=False, elem_id="nr-settings"):
                             with gr.Row():
                                 outlets = gr.Dropdown(
-                                    choices=view.outlets, value=[], multiselect=True, interactive=True, label="Outlets", info="All when empty", elem_id="nr-outlets"
+                                    choices=view.outlets,
+                                    value=[],
+                                    multiselect=True,
+                                    interactive=True,
+                                    label="Outlets",
+                                    info="All when empty",
+                                    elem_id="nr-outlets",
                                 )
                                 date_from = gr.DateTime(include_time=False, type="string", label="Published from", elem_id="nr-from")
                                 date_to = gr.DateTime(include_time=False, type="string", label="Published until", elem_id="nr-to")
                                 as_of = gr.DateTime(
-                                    include_time=False, type="string", label="As of", info="Empty: today. Nothing published later is used",
+                                    include_time=False,
+                                    type="string",
+                                    label="As of",
+                                    info="Empty: today. Nothing published later is used",
                                     elem_id="nr-as-of",
                                 )
                             with gr.Row():
                                 backend = gr.Radio(list(BACKENDS), value=settings.llm.backend, label="Answer backend", elem_id="nr-backend")
-                                top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages to retrieve", elem_id="nr-topk")
+                                top_k = gr.Slider(
+                                    1, 20, value=settings.retrieval.top_k, step=1, label="Passages to retrieve", elem_id="nr-topk"
+                                )
                     with gr.Column(scale=5, min_width=360):
                         sources = gr.HTML(render.SOURCES_PLACEHOLDER, elem_id="nr-sources", js_on_load=None)
                         with gr.Accordion("Copy the answer with its sources (Markdown)", open=False, elem_id="nr-copy"):
-                            markdown = gr.Textbox(label="Markdown", lines=8, max_lines=20, buttons=["copy"], interactive=False, elem_id="nr-markdown")
+                            markdown = gr.Textbox(
+                                label="Markdown", lines=8, max_lines=20, buttons=["copy"], interactive=False, elem_id="nr-markdown"
+                            )
             with gr.Tab("Timeline", id="timeline"):
                 with gr.Row(equal_height=True):
                     timeline_query = gr.Textbox(
-                        elem_id="nr-tl-query", show_label=False, placeholder="A story to follow, e.g. Iranian drones for Russia",
-                        lines=1, max_lines=2, max_length=500, scale=8,
+                        elem_id="nr-tl-query",
+                        show_label=False,
+                        placeholder="A story to follow, e.g. Iranian drones for Russia",
+                        lines=1,
+                        max_lines=2,
+                        max_length=500,
+                        scale=8,
                     )
                     timeline_as_of = gr.DateTime(include_time=False, type="string", label="As of", elem_id="nr-tl-as-of", scale=2)
                     show_timeline = gr.Button("Show timeline", variant="primary", scale=0, min_width=140, elem_id="nr-tl-go")
@@ -109,7 +126,9 @@ def build_app(settings: Settings, actions: Actions | None = None):
                         files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles", elem_id="nr-files")
                         add = gr.Button("Add to the collection", variant="primary", elem_id="nr-add")
                         report = gr.HTML("", elem_id="nr-report", js_on_load=None)
-                        doc_choice = gr.Dropdown(choices=view.doc_ids, value=None, interactive=True, label="Delete a document", elem_id="nr-delete-choice")
+                        doc_choice = gr.Dropdown(
+                            choices=view.doc_ids, value=None, interactive=True, label="Delete a document", elem_id="nr-delete-choice"
+                        )
                         delete = gr.Button("Delete document", variant="stop", elem_id="nr-delete")
                     with gr.Column(scale=5):
                         table = gr.HTML(view.table, elem_id="nr-documents", js_on_load=None)
@@ -179,9 +198,9 @@ def build_app(settings: Settings, actions: Actions | None = None):
             topic = state[-1].question if state else (typed or "")
             return gr.Tabs(selected="timeline"), topic, chat_as_of
 
-        to_timeline.click(topic_of, [turns, question, as_of], [tabs, timeline_query, timeline_as_of], api_visibility="private", queue=False).then(
-            show_story, timeline_inputs, timeline, api_visibility="private", concurrency_id="answer"
-        )
+        to_timeline.click(
+            topic_of, [turns, question, as_of], [tabs, timeline_query, timeline_as_of], api_visibility="private", queue=False
+        ).then(show_story, timeline_inputs, timeline, api_visibility="private", concurrency_id="answer")
 
         # ----- collection ---------------------------------------------------------------------------
         def show(view, with_report: bool = True) -> tuple[Any, ...]:
@@ -197,7 +216,9 @@ def build_app(settings: Settings, actions: Actions | None = None):
         writes = dict(api_visibility="private", concurrency_limit=WRITE_CONCURRENCY, concurrency_id="write")
         add.click(upload, files, [*collection_outputs, files], **writes)
         delete.click(lambda doc_id: show(actions.delete(doc_id)), doc_choice, collection_outputs, **writes)
-        refresh = dict(fn=lambda: show(actions.collection(), with_report=False), outputs=[table, doc_choice, outlets], api_visibility="private")
+        refresh = dict(
+            fn=lambda: show(actions.collection(), with_report=False), outputs=[table, doc_choice, outlets], api_visibility="private"
+        )
         collection_tab.select(**refresh)
         demo.load(**refresh)
     return demo

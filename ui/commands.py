@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 import newsrag.offline  # noqa: F401  (GRADIO_ANALYTICS_ENABLED=False before gradio is imported)
-
 from newsrag.settings import Settings
 
 INSTALL_HINT = "the browser chat needs Gradio: pip install 'newsrag[ui]'"

@@ -22,7 +22,7 @@ ABSTAIN_BADGE = "Not in the articles"
 SOURCES_PLACEHOLDER = (
     '<div class="nr-empty"><div class="nr-empty-title">Sources</div>'
     "Ask a question: every passage the answer cites appears here, with the sentences it relies on "
-    "highlighted. Click a <span class=\"nr-cite-sample\">[1]</span> in the answer to jump to it.</div>"
+    'highlighted. Click a <span class="nr-cite-sample">[1]</span> in the answer to jump to it.</div>'
 )
 MAX_LISTED_DOCUMENTS = 2000
 _PARAGRAPH_BREAK = re.compile(r"[ \t]*\n\s*")
@@ -67,7 +67,9 @@ def link_citations(text: str, known: Iterable[int], turn: int) -> str:
         out.append(esc_lines(text[last : match.start()]))
         numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
         if all(n in known for n in numbers):
-            links = "".join(f'<a class="nr-cite" href="#{source_anchor(turn, n)}" title="Show source {n}">&#91;{n}&#93;</a>' for n in numbers)
+            links = "".join(
+                f'<a class="nr-cite" href="#{source_anchor(turn, n)}" title="Show source {n}">&#91;{n}&#93;</a>' for n in numbers
+            )
             out.append(f'<span class="nr-cites">{links}</span>')
         else:  # a number with no source: leave the marker as text rather than link to nothing
             out.append(esc(match.group(0)))
@@ -106,11 +108,13 @@ def claims_html(answer: Mapping[str, Any], turn: int) -> str:
     for claim in claims:
         who = f'<span class="nr-said-by">{esc(claim["said_by"])}:</span> ' if claim.get("said_by") else ""
         numbers = "".join(f"[{int(n)}]" for n in claim.get("citations") or [])
-        text = link_citations(f'{claim.get("text", "")} {numbers}'.strip(), (int(n) for n in claim.get("citations") or []), turn)
+        text = link_citations(f"{claim.get('text', '')} {numbers}".strip(), (int(n) for n in claim.get("citations") or []), turn)
         disputed = ""
         if claim.get("disputed_by"):
             against = "".join(f"[{int(n)}]" for n in claim["disputed_by"])
-            disputed = f' <span class="nr-disputed">disputed by {link_citations(against, (int(n) for n in claim["disputed_by"]), turn)}</span>'
+            disputed = (
+                f' <span class="nr-disputed">disputed by {link_citations(against, (int(n) for n in claim["disputed_by"]), turn)}</span>'
+            )
         items.append(f'<li class="nr-claim{" nr-claim-disputed" if disputed else ""}">{who}{text}{disputed}</li>')
     return f'<details class="nr-claims" open><summary>Who says what</summary><ul>{"".join(items)}</ul></details>'
 
@@ -189,11 +193,15 @@ def source_card_html(citation: Mapping[str, Any], turn: int, article: str | None
     meta = [esc(x) for x in (citation.get("source"), citation.get("published")) if x]
     url = safe_http_url(str(citation.get("url") or ""))
     if url:
-        meta.append(f'<a class="nr-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">original ↗</a>')
+        meta.append(
+            f'<a class="nr-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">original ↗</a>'
+        )
     meta.append(f'<span class="nr-docid">{esc(citation.get("doc_id", ""))}</span>')
     if citation.get("instructions"):
-        meta.append('<span class="nr-flag" title="This passage contains text addressed to an AI assistant; it was not used as evidence">'
-                    "⚠ contains instructions aimed at AI assistants</span>")
+        meta.append(
+            '<span class="nr-flag" title="This passage contains text addressed to an AI assistant; it was not used as evidence">'
+            "⚠ contains instructions aimed at AI assistants</span>"
+        )
     passage = str(citation.get("text", ""))
     highlights = [str(h) for h in citation.get("highlights") or []]
     compact = _PARAGRAPH_BREAK.sub("\n", passage.strip())  # a quote reads better without blank lines
@@ -249,8 +257,8 @@ def documents_html(documents: Sequence[Any], updated: str = "") -> str:
     for d in documents[:MAX_LISTED_DOCUMENTS]:
         flag = "" if d.complete else ' <span class="nr-badge nr-badge-error">incomplete</span>'
         rows.append(
-            f"<tr><td class=\"nr-docid\">{esc(d.doc_id)}</td><td>{esc(d.title)}</td><td>{esc(d.source)}</td>"
-            f"<td>{esc(d.published)}</td><td class=\"nr-right\">{int(d.chunks)}{flag}</td></tr>"
+            f'<tr><td class="nr-docid">{esc(d.doc_id)}</td><td>{esc(d.title)}</td><td>{esc(d.source)}</td>'
+            f'<td>{esc(d.published)}</td><td class="nr-right">{int(d.chunks)}{flag}</td></tr>'
         )
     more = ""
     if len(documents) > MAX_LISTED_DOCUMENTS:
@@ -263,7 +271,7 @@ def documents_html(documents: Sequence[Any], updated: str = "") -> str:
 
 
 def _updated(updated: str) -> str:
-    """" · last updated 2026-12-02 07:59 UTC" from an ISO time; nothing when unknown."""
+    """ " · last updated 2026-12-02 07:59 UTC" from an ISO time; nothing when unknown."""
     if not updated:
         return ""
     return f' · <span class="nr-updated">last updated {esc(updated[:16].replace("T", " "))} UTC</span>'
@@ -290,7 +298,9 @@ def timeline_html(timeline: Mapping[str, Any], articles: Mapping[str, str]) -> s
     entries = timeline.get("entries") or []
     if not entries:
         return f'<div class="nr-none">No articles match “{esc(timeline.get("query", ""))}” as of {esc(timeline.get("as_of", ""))}.</div>'
-    parts = [f'<div class="nr-tl-head">{len(entries)} articles on “{esc(timeline.get("query", ""))}”, as of {esc(timeline.get("as_of", ""))}</div>']
+    parts = [
+        f'<div class="nr-tl-head">{len(entries)} articles on “{esc(timeline.get("query", ""))}”, as of {esc(timeline.get("as_of", ""))}</div>'
+    ]
     group = None
     for entry in entries:
         if entry.get("group") != group:
@@ -308,7 +318,9 @@ def timeline_entry_html(entry: Mapping[str, Any], article: str | None) -> str:
     meta = [esc(x) for x in (entry.get("date") or "undated", entry.get("source")) if x]
     url = safe_http_url(str(entry.get("url") or ""))
     if url:
-        meta.append(f'<a class="nr-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">original ↗</a>')
+        meta.append(
+            f'<a class="nr-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">original ↗</a>'
+        )
     sentence = str(entry.get("sentence", ""))
     whole = ""
     if article:

