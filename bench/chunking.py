@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("NEWSRAG_HOME", "/tmp/chunkbench-home")  # one onnx export cache for all configs
 import newsrag.offline  # noqa: E402,F401  (before any Hugging Face import)
 
@@ -60,7 +58,7 @@ def build_pool(questions: list[dict], extra: int) -> list[str]:
 
 
 def load_documents(path: Path) -> dict:
-    from index.loaders import load_file
+    from newsrag.index.loaders import load_file
     from newsrag.settings import IngestSettings
 
     result = load_file(path, path.parent, IngestSettings())
@@ -99,10 +97,10 @@ def score(ranked: list[list[str]], gold: list[set[str]]) -> dict:
 
 
 def run_config(max_tokens: int, overlap: int, documents: list, questions: list[dict]) -> dict:
-    from index.ingest import Ingestor
     from newsrag.components import open_encoder, open_store
+    from newsrag.index.ingest import Ingestor
+    from newsrag.rag.retrieve import HybridRetriever
     from newsrag.settings import load_settings
-    from rag.retrieve import HybridRetriever
 
     with tempfile.TemporaryDirectory(prefix="chunkbench-") as tmp:
         settings = load_settings(

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 import newsrag.offline  # noqa: E402,F401  (before any Hugging Face import)
 from bench.encoders import CORPUS, article_passages, read_articles  # noqa: E402
 
@@ -60,7 +58,7 @@ def pool_passages(pool: set[str]) -> tuple[list[str], np.ndarray, list[str]]:
 
 def make_encoder(backend: str):
     """An encoder for a backend name, with the default packaged model."""
-    from index.embed import load_encoder
+    from newsrag.index.embed import load_encoder
     from newsrag.settings import EmbedSettings
 
     return load_encoder(EmbedSettings(backend=backend))

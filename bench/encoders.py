@@ -17,7 +17,6 @@ import argparse
 import gzip
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ from typing import Iterable, Iterator
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 import newsrag.offline  # noqa: E402,F401  (before any Hugging Face import)
 
 CORPUS = REPO.parent / "shared" / "corpus" / "realtimeqa" / "dev_corpus.jsonl.gz"
@@ -71,8 +69,8 @@ def timed(call, *args, **kwargs) -> tuple[object, float]:
 
 def build_encoders(threads: int, cache: Path) -> tuple[dict, dict[str, float]]:
     """The three encoders, plus the one-off export and quantization times into `cache`."""
-    from index.embed import TorchEncoder, packaged_model_path
-    from index.onnx_encoder import OnnxEncoder
+    from newsrag.index.embed import TorchEncoder, packaged_model_path
+    from newsrag.index.onnx_encoder import OnnxEncoder
 
     path = packaged_model_path()
     onnx_fp32, export_s = timed(OnnxEncoder, path, cache_dir=cache, quantize=False, threads=threads)

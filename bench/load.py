@@ -61,9 +61,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 import newsrag.offline  # noqa: E402,F401  (before any Hugging Face or Gradio import)
-from eval.metrics import MARKER, percentile  # noqa: E402
+from newsrag.eval.metrics import MARKER, percentile  # noqa: E402
 
 SEED_ARTICLES = REPO.parent / "shared" / "corpus" / "seed-articles"
 SEED_QUESTIONS = REPO.parent / "shared" / "eval" / "seed_dev.jsonl"
@@ -120,7 +119,7 @@ def tagged(question: str, tag: str) -> str:
 
 def check_tags_are_invisible(questions: Sequence[str]) -> None:
     """Fail early if a tag would change what the product reads in a question (its content terms)."""
-    from rag.terms import content_terms
+    from newsrag.rag.terms import content_terms
 
     tag = TagRegistry(seed=-1).issue(-1, 0)
     for question in questions:
@@ -215,7 +214,7 @@ def _describe_owner(owner: tuple[int, int] | None, conversation: Conversation) -
 
 def _condensing_problems(data: dict, question: str, history: list[list[str]], backend: str) -> tuple[list[str], bool]:
     """The standalone question must come from this conversation's history alone."""
-    from rag.condense import condense_by_rule
+    from newsrag.rag.condense import condense_by_rule
 
     standalone = data.get("standalone_question")
     if not history:

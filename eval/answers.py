@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from eval.configs import EvalConfig
-from eval.datasets import Question
-from eval.metrics import (
+from newsrag.eval.configs import EvalConfig
+from newsrag.eval.datasets import Question
+from newsrag.eval.metrics import (
     AbstentionScore,
     AnswerTextMatch,
     CitationPrecision,
@@ -33,7 +33,7 @@ from eval.metrics import (
     percentile,
     summarise,
 )
-from eval.report import Report, fmt, md_escape, md_table, plot_latency
+from newsrag.eval.report import Report, fmt, md_escape, md_table, plot_latency
 
 # ----- the LLM judge (RAGAS-style faithfulness) ------------------------------------------------------
 STATEMENTS_PROMPT = (
@@ -130,7 +130,7 @@ def score_answer(question: Question, record: Mapping[str, Any], judge: Faithfuln
         AnswerTextMatch().compute(answer, question.answer_texts),
     ]
     if judge is not None:
-        from eval.baseline import EXTRACTIVE_LABEL
+        from newsrag.eval.baseline import EXTRACTIVE_LABEL
 
         scores.append(judge.compute(question.question, answer.replace(EXTRACTIVE_LABEL, ""), citations, abstained))
     return {s.name: s for s in scores}
@@ -183,7 +183,7 @@ class AnswerRun:
 
     def summary(self, half: str | None = None) -> dict[str, Any]:
         """Means of every metric, failures, and latency percentiles (of one half's questions, if given)."""
-        from eval.calibrate import half_of
+        from newsrag.eval.calibrate import half_of
 
         outcomes = [o for o in self.outcomes if half is None or half_of(o.question.id) == half]
         means = {name: s.mean for name, s in summarise(o.scores for o in outcomes).items()}
@@ -227,10 +227,10 @@ Answerer = Callable[[Question], tuple[dict[str, Any], float | None]]  # -> (answ
 def pipeline_answerer(settings, backend: str | None = None, use_dates: bool = True) -> tuple[Answerer, dict[str, Any]]:
     """Answer with newsrag's `AnswerPipeline` (streamed, to time the first token), each dated
     question (RealTime QA) asked as of its date unless `use_dates` is off."""
-    from eval.retrieval import question_as_of
-    from rag.pipeline import AnswerPipeline
+    from newsrag.components import open_pipeline
+    from newsrag.eval.retrieval import question_as_of
 
-    pipeline = AnswerPipeline(settings)
+    pipeline = open_pipeline(settings)
     info: dict[str, Any] = {"backend": backend or settings.llm.backend}
 
     def answer(question: Question) -> tuple[dict[str, Any], float | None]:
@@ -253,7 +253,7 @@ def pipeline_answerer(settings, backend: str | None = None, use_dates: bool = Tr
 
 def baseline_answerer(baseline) -> Answerer:
     """Answer with the llama-index baseline (follow-ups asked as the condensed question)."""
-    from eval.retrieval import condensed_query
+    from newsrag.eval.retrieval import condensed_query
 
     def answer(question: Question) -> tuple[dict[str, Any], float | None]:
         record = baseline.answer(condensed_query(question), question.id)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import RawDocument, corpus_fingerprint, fingerprint_key, read_corpus
+from newsrag.eval.datasets import RawDocument, corpus_fingerprint, fingerprint_key, read_corpus
 from newsrag.settings import Settings
 
 BASELINE_VERSION = 1  # bump when the baseline's construction changes: old caches are not reused
@@ -174,7 +174,7 @@ class LlamaIndexBaseline:
     def llm(self):
         """The answer LLM the settings choose (None for the extractive backend)."""
         if not self._llm_loaded:
-            from rag.backends import get_llm
+            from newsrag.rag.backends import get_llm
 
             self._llm = get_llm(self.settings.llm, self.settings.home)
             self._llm_loaded = True

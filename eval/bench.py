@@ -34,9 +34,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from eval.datasets import Question, fingerprint_key, load_questions, write_jsonl_subset
-from eval.metrics import percentile
-from eval.report import Report, fmt, md_table, plot_latency, plot_scaling
+from newsrag.eval.datasets import Question, fingerprint_key, load_questions, write_jsonl_subset
+from newsrag.eval.metrics import percentile
+from newsrag.eval.report import Report, fmt, md_table, plot_latency, plot_scaling
 from newsrag.settings import Settings
 
 BENCH_VERSION = 1
@@ -94,8 +94,8 @@ def _all_chunks(store) -> list[tuple[str, str, dict[str, Any], np.ndarray | None
 # ----- ingestion ----------------------------------------------------------------------------------
 def bench_ingest(settings: Settings, corpus: Path, limit: int | None, work_dir: Path, progress: bool = True) -> dict[str, Any]:
     """Pipeline chunks/s and bare-encoder chunks/s on the same chunks, measured in one run."""
-    from index.ingest import Ingestor
     from newsrag.components import open_encoder, open_store
+    from newsrag.index.ingest import Ingestor
 
     work_dir.mkdir(parents=True, exist_ok=True)
     source = corpus
@@ -145,7 +145,7 @@ def bench_ingest(settings: Settings, corpus: Path, limit: int | None, work_dir: 
 
 def _document_order(corpus: Path) -> dict[str, int]:
     """Position of each document id in the corpus, to replay ingestion's batches."""
-    from eval.datasets import read_corpus
+    from newsrag.eval.datasets import read_corpus
 
     return {doc.doc_id: i for i, doc in enumerate(read_corpus(corpus))}
 
@@ -279,7 +279,7 @@ def query_worker(settings_json: str, queries_file: Path, repeat: int = 1) -> dic
 
 def measure_queries(settings: Settings, queries_file: Path) -> dict[str, Any]:
     """`query_worker` in a fresh process, so its peak memory is this store's alone."""
-    command = [sys.executable, "-m", "eval.bench", "query-worker", "--queries", str(queries_file)]
+    command = [sys.executable, "-m", "newsrag.eval.bench", "query-worker", "--queries", str(queries_file)]
     result = subprocess.run(
         command,
         input=settings.model_dump_json(),
@@ -343,9 +343,9 @@ def bench_answers(
     """Time to first token and to the full answer per backend (first question = warm-up, reported apart)."""
     from tqdm import tqdm
 
-    from rag.pipeline import AnswerPipeline
+    from newsrag.components import open_pipeline
 
-    pipeline = AnswerPipeline(store_settings)
+    pipeline = open_pipeline(store_settings)
     results = []
     for backend in backends:
         entry: dict[str, Any] = {"backend": backend}

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from eval.datasets import Question
-from eval.metrics import answer_key
-from eval.report import Report, fmt, md_table
-from rag.answerability import FEATURES
+from newsrag.eval.datasets import Question
+from newsrag.eval.metrics import answer_key
+from newsrag.eval.report import Report, fmt, md_table
+from newsrag.rag.answerability import FEATURES
 
 # The grid of context choices tried (rag/context.py).
 WORD_BUDGETS = (100, 150, 200, 250, 300, 400)
@@ -86,10 +86,10 @@ def collect(pipeline, questions: Sequence[Question], set_name: str, llm=None, pr
     """Every labelled case of one question set over its store (hard negatives for RealTime QA)."""
     from tqdm import tqdm
 
-    from eval.retrieval import question_as_of
-    from rag.condense import condense_by_rule, condense_with_llm
-    from rag.context import choose_context
-    from rag.passage import Filters
+    from newsrag.eval.retrieval import question_as_of
+    from newsrag.rag.condense import condense_by_rule, condense_with_llm
+    from newsrag.rag.context import choose_context
+    from newsrag.rag.passage import Filters
 
     cases: list[Case] = []
     for question in tqdm(questions, desc=set_name, unit="q", file=sys.stderr, disable=not progress or None, leave=False):
@@ -156,8 +156,8 @@ def _matrix(cases: Sequence[Case]):
 
 def fitted_model(intercept: float, weights: dict[str, float], threshold: float = 0.5):
     """The answer stage's own `AnswerabilityModel` with these numbers: what is reported is what answering computes."""
+    from newsrag.rag.answerability import AnswerabilityModel
     from newsrag.settings import AbstentionSettings
-    from rag.answerability import AnswerabilityModel
 
     return AnswerabilityModel(AbstentionSettings(intercept=intercept, weights=weights, threshold=threshold))
 
@@ -312,7 +312,7 @@ def write_report(report: Report, cases: Sequence[Case], chosen: str, per_budget:
 
 def question_sets(args) -> list[tuple[str, Path, Path]]:
     """(name, questions, corpus) of every set named by `--sets`."""
-    from eval.commands import (
+    from newsrag.eval.datasets import (
         DEV_CORPUS,
         DEV_QUESTIONS,
         SEED_CORPUS,

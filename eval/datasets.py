@@ -15,9 +15,20 @@ import gzip
 import hashlib
 import io
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+
+# The shared evaluation data (read-only); `NEWSRAG_EVAL_DATA` points elsewhere.
+SHARED = Path(os.environ.get("NEWSRAG_EVAL_DATA", "/work/shared"))
+DEV_CORPUS = SHARED / "corpus" / "realtimeqa" / "dev_corpus.jsonl.gz"
+DEV_QUESTIONS = SHARED / "corpus" / "realtimeqa" / "dev_questions.jsonl"
+SEED_CORPUS = SHARED / "corpus" / "seed-articles"
+SEED_QUESTIONS = SHARED / "eval" / "seed_dev.jsonl"
+TOPIC_CORPUS = SHARED / "corpus" / "realtimeqa" / "topic_ukraine_russia_iran.jsonl.gz"
+# Questions written for this repository over the topic corpus, before any tuning on them.
+WRITTEN_QUESTIONS = Path(__file__).resolve().parent / "questions" / "topic_written.jsonl"
 
 QUESTION_TYPES = ("single", "list", "conflict", "attribution", "followup", "negative", "quiz")
 # File types of a corpus folder the baseline reads as plain text.

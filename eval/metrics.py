@@ -44,7 +44,7 @@ def answer_key(text: str) -> str:
     """A text reduced for "does the answer contain it": lower-case, numbers as digits ("four" and
     "4", "1,000" and "1000"), punctuation and the articles a/an/the dropped (SQuAD's normalisation,
     plus number words), citation markers removed."""
-    from rag.specifics import NUMBER_WORDS_RUN, number_value
+    from newsrag.rag.specifics import NUMBER_WORDS_RUN, number_value
 
     text = MARKER.sub(" ", text).replace("&", " and ")
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)

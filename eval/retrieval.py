@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from eval.configs import EvalConfig
-from eval.datasets import Question
-from eval.metrics import Score, dedupe_doc_ids, first_gold_rank, percentile, retrieval_metrics, summarise
-from eval.report import Report, fmt, md_escape, md_table, plot_hit_curves, plot_latency
+from newsrag.eval.configs import EvalConfig
+from newsrag.eval.datasets import Question
+from newsrag.eval.metrics import Score, dedupe_doc_ids, first_gold_rank, percentile, retrieval_metrics, summarise
+from newsrag.eval.report import Report, fmt, md_escape, md_table, plot_hit_curves, plot_latency
 
 KS = (1, 3, 5, 10)
 TARGETS = {"hit@5": 0.80, "mrr@10": 0.65}
@@ -35,7 +35,7 @@ def condensed_query(question: Question) -> str:
     if not question.history:
         return question.question
     try:
-        from rag.condense import condense_by_rule
+        from newsrag.rag.condense import condense_by_rule
     except ImportError:
         return f"{question.history[-1][0]} {question.question}"
     return condense_by_rule(question.question, question.history)
@@ -82,7 +82,7 @@ class RetrievalRun:
 
     def summary(self, half: str | None = None) -> dict[str, Any]:
         """Means of every metric over the answerable questions (of one half, if given), with latency."""
-        from eval.calibrate import half_of
+        from newsrag.eval.calibrate import half_of
 
         outcomes = [o for o in self.outcomes if half is None or half_of(o.question.id) == half]
         scored = [o.scores for o in outcomes if o.question.gold_docs]
@@ -128,7 +128,7 @@ def question_as_of(question: Question, use_dates: bool = True):
     was asked, as a live chat knows today's date), else None (no date: today's archive)."""
     if not use_dates or not question.question_date:
         return None
-    from rag.timeframe import parse_as_of
+    from newsrag.rag.timeframe import parse_as_of
 
     return parse_as_of(question.question_date)
 
@@ -161,8 +161,8 @@ def evaluate(
     newsrag's configurations ask each question as of its date when it has one (RealTime QA),
     except `no-as-of`; the baseline knows no dates.
     """
-    from eval.baseline import LlamaIndexBaseline, describe
-    from eval.stores import ensure_store, eval_root
+    from newsrag.eval.baseline import LlamaIndexBaseline, describe
+    from newsrag.eval.stores import ensure_store, eval_root
 
     runs = []
     for config in configs:
@@ -206,7 +206,7 @@ def fit_time_priors(questions: Sequence[Question], settings, progress: bool = Tr
     Two passes rather than the full product of the grid: the window prior only acts on questions
     with time words and the recency prior only on those without, so they barely interact.
     """
-    from eval.calibrate import half_of
+    from newsrag.eval.calibrate import half_of
 
     dated = [q for q in questions if q.question_date and q.gold_docs]
     values = {name: getattr(settings.retrieval, name) for name in TIME_GRID}

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.baseline import stem
-from eval.datasets import corpus_fingerprint, fingerprint_key
+from newsrag.eval.baseline import stem
+from newsrag.eval.datasets import corpus_fingerprint, fingerprint_key
 from newsrag.settings import Settings
 
 MARKER = "eval-store.json"
@@ -67,8 +67,8 @@ class EvalStore:
 
 def ensure_store(settings: Settings, corpus: Path, store_root: Path | None = None, progress: bool = True) -> EvalStore:
     """The eval store for `corpus` under these settings, ingesting it first if it is not complete."""
-    from index.ingest import Ingestor
     from newsrag.components import for_new_store, open_encoder, open_store
+    from newsrag.index.ingest import Ingestor
 
     corpus = Path(corpus).expanduser()
     if not corpus.exists():

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from index.documents import Chunk, Document
-from index.sentences import Sentence, split_sentences
+from newsrag.index.documents import Chunk, Document
+from newsrag.index.sentences import Sentence, split_sentences
 from newsrag.settings import ChunkSettings
 
 TokenCounter = Callable[[Sequence[str]], list[int]]

@@ -27,8 +27,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from index.documents import Document
-from index.metadata import NAME_PARTICLES, find_date, looks_like_person_name, split_authors
+from newsrag.index.documents import Document
+from newsrag.index.metadata import NAME_PARTICLES, find_date, looks_like_person_name, split_authors
 
 # --- line classes -------------------------------------------------------------------------
 BLANK = "blank"

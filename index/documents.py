@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from index.instructions import looks_like_instruction
+from newsrag.index.instructions import looks_like_instruction
 
 
 @dataclass

@@ -133,6 +133,6 @@ def load_encoder(settings: EmbedSettings, cache_dir: Path | None = None) -> Enco
     path = resolve_model_path(settings)
     if settings.backend == "torch":
         return TorchEncoder(path, threads=settings.threads)
-    from index.onnx_encoder import OnnxEncoder  # heavy and optional: only when chosen
+    from newsrag.index.onnx_encoder import OnnxEncoder  # heavy and optional: only when chosen
 
     return OnnxEncoder(path, cache_dir=cache_dir, quantize=settings.backend == "onnx-int8", threads=settings.threads)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from index.chunk import Chunker
-from index.documents import Chunk, Document
-from index.embed import Encoder
-from index.loaders import LoadError, discover, load_file
-from index.store import ChunkStore
+from newsrag.index.chunk import Chunker
+from newsrag.index.documents import Chunk, Document
+from newsrag.index.embed import Encoder
+from newsrag.index.loaders import LoadError, discover, load_file
+from newsrag.index.store import ChunkStore
 from newsrag.messages import one_line
 from newsrag.settings import Settings
 

@@ -202,7 +202,7 @@ class KeywordIndex:
         """One field of every row as an array ("doc_id", "source", or "published_n" as YYYYMMDD, 0 undated),
         built on first use: filters are then array operations, not a loop over the rows per query."""
         if self._columns is None:
-            from index.store import published_number
+            from newsrag.index.store import published_number
 
             self._columns = {
                 "doc_id": np.array([r.doc_id for r in self.rows], dtype=object),

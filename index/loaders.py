@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.clean import clean_document
-from index.documents import Document
-from index.metadata import normalise_date, normalise_source, pick_field, split_authors, split_front_matter
+from newsrag.index.clean import clean_document
+from newsrag.index.documents import Document
+from newsrag.index.metadata import normalise_date, normalise_source, pick_field, split_authors, split_front_matter
 from newsrag.settings import IngestSettings
 
 # Formats by suffix; each may also come gzipped (".gz" after it).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from index.places import place_words
+from newsrag.index.places import place_words
 
 MONTHS = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,

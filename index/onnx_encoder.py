@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from index.embed import EmbeddingModelError, model_name
+from newsrag.index.embed import EmbeddingModelError, model_name
 
 ONNX_OPSET = 17
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")

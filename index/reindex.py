@@ -12,8 +12,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from index.embed import Encoder
-from index.store import PAGE, ChunkStore
+from newsrag.index.embed import Encoder
+from newsrag.index.store import PAGE, ChunkStore
 
 SUFFIX = "__reembed"
 

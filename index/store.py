@@ -22,8 +22,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from index.documents import Chunk, assemble_article
-from index.keyword import KeywordIndex, KeywordRow
+from newsrag.index.documents import Chunk, assemble_article
+from newsrag.index.keyword import KeywordIndex, KeywordRow
 from newsrag.settings import Settings
 
 LAYOUT_VERSION = 1

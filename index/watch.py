@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from index.ingest import Ingestor, IngestReport
-from index.loaders import is_supported
+from newsrag.index.ingest import Ingestor, IngestReport
+from newsrag.index.loaders import is_supported
 
 LineSink = Callable[[str], None]
 

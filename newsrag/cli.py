@@ -8,22 +8,26 @@ act on are one line on stderr with exit status 1; usage errors exit 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import newsrag.offline  # noqa: F401  (sets the no-network switches before anything else loads)
+from newsrag.commands.common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_USAGE,
+    UsageError,
+    as_of_date,
+    check_text,
+    filters_from,
+    print_json,
+    read_jsonl,
+    settings_from,
+)
 from newsrag.messages import one_line
 
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
-
-class UsageError(Exception):
-    """Bad arguments: exit status 2."""
-
-
-# ----- settings from flags -------------------------------------------------------------------
 def _store_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("store")
     where = group.add_mutually_exclusive_group()
@@ -61,89 +65,11 @@ def _filter_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from(args: argparse.Namespace):
-    """Settings: config file and environment, overridden by the flags given."""
-    from pydantic import ValidationError
-
-    from newsrag.settings import load_settings
-
-    overrides: dict[str, Any] = {"store": {}, "embed": {}, "llm": {}, "retrieval": {}, "serve": {}}
-    for flag, section, key in (
-        ("store", "store", "path"),
-        ("chroma_url", "store", "chroma_url"),
-        ("collection", "store", "collection"),
-        ("embed_backend", "embed", "backend"),
-        ("backend", "llm", "backend"),
-        ("model", "llm", "model"),
-        ("model_path", "llm", "model_path"),
-        ("api_base", "llm", "api_base"),
-        ("top_k", "retrieval", "top_k"),
-        ("host", "serve", "host"),
-        ("port", "serve", "port"),
-        ("auth", "serve", "auth"),
-    ):
-        value = getattr(args, flag, None)
-        if value is not None:
-            overrides[section][key] = value
-    try:
-        return load_settings(overrides, config_file=getattr(args, "config", None))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise UsageError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read settings: {exc}") from None
-
-
-def filters_from(args: argparse.Namespace):
-    """The metadata filters given on the command line."""
-    from rag.passage import Filters
-
-    for value in (args.date_from, args.date_to, getattr(args, "as_of", None)):
-        if value and not _is_iso_date(value):
-            raise UsageError(f"not a date (YYYY-MM-DD): {value}")
-    return Filters(sources=args.source, date_from=args.date_from or "", date_to=args.date_to or "", doc_ids=args.doc_ids)
-
-
-def _is_iso_date(value: str) -> bool:
-    import datetime
-
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == 10
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False))
-
-
-def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Lines of a JSONL input file, each checked to have the `required` fields."""
-    records = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}: line {number}: malformed JSON ({exc.msg})") from None
-        missing = [field for field in required if not isinstance(record, dict) or field not in record]
-        if missing:
-            raise UsageError(f"{path}: line {number}: missing field {missing[0]!r}")
-        records.append(record)
-    return records
-
-
 # ----- commands ---------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Load, clean, chunk, embed and store articles."""
-    from index.ingest import Ingestor
     from newsrag.components import open_encoder, open_store
+    from newsrag.index.ingest import Ingestor
 
     settings = settings_from(args)
     store = open_store(settings)
@@ -152,7 +78,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _watch(args, settings, Ingestor(settings, store, encoder, progress=False))
     report = Ingestor(settings, store, encoder, progress=not args.no_progress).run(args.paths)
     if args.json:
-        _print_json({**report.__dict__, "store": store.location, "collection": store.collection_name})
+        print_json({**report.__dict__, "store": store.location, "collection": store.collection_name})
     else:
         print(report.summary(), file=sys.stderr)
     return EXIT_PROBLEM if report.skipped else EXIT_OK
@@ -160,7 +86,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _watch(args: argparse.Namespace, settings, ingestor) -> int:
     """`ingest --watch`: the folders now, then each file as it appears or changes, until Ctrl-C."""
-    from index.watch import FolderWatcher
+    from newsrag.index.watch import FolderWatcher
 
     folders = [Path(p) for p in args.paths]
     for folder in folders:
@@ -179,8 +105,8 @@ def _watch(args: argparse.Namespace, settings, ingestor) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Delete documents by id."""
-    from index.ingest import delete_documents
     from newsrag.components import open_store
+    from newsrag.index.ingest import delete_documents
 
     store = open_store(settings_from(args))
     deleted = delete_documents(store, args.doc_ids)
@@ -188,7 +114,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     for doc_id in missing:
         print(f"newsrag: no document {doc_id!r} in {store.location}", file=sys.stderr)
     if args.json:
-        _print_json({"deleted": deleted, "missing": missing})
+        print_json({"deleted": deleted, "missing": missing})
     else:
         print(f"deleted {len(deleted)} document(s)", file=sys.stderr)
     return EXIT_PROBLEM if missing else EXIT_OK
@@ -200,7 +126,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     stats = open_store(settings_from(args)).stats()
     if args.json:
-        _print_json(stats)
+        print_json(stats)
     else:
         width = max(map(len, stats))
         for key, value in stats.items():
@@ -223,33 +149,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         as_of = as_of_date(record.get("as_of") or args.as_of)
         hits = retriever.run(query, top_k=settings.retrieval.top_k, filters=filters, as_of=as_of)
         if args.json:
-            _print_json({"id": record.get("id"), "query": query, "hits": [h.to_json() for h in hits]})
+            print_json({"id": record.get("id"), "query": query, "hits": [h.to_json() for h in hits]})
         else:
             for rank, hit in enumerate(hits, 1):
                 meta = ", ".join(x for x in (hit.source, hit.published) if x)
                 print(f"[{rank}] {hit.title or hit.doc_id} ({meta}) score={hit.score:.4f}  {hit.doc_id}")
                 print("    " + " ".join(hit.text.split())[:300])
     return EXIT_OK
-
-
-def as_of_date(value: Any):
-    """The as-of date of a query (a flag or a batch line's `as_of`); today when none is given."""
-    from rag.timeframe import parse_as_of
-
-    try:
-        return parse_as_of(value)
-    except ValueError as exc:
-        raise UsageError(f"as_of: {exc}") from None
-
-
-def check_text(text: str, what: str) -> str:
-    """Refuse empty, enormous or binary queries with a clear message (the answer pipeline's rule)."""
-    from rag.pipeline import AnswerError, check_question
-
-    try:
-        return check_question(text)
-    except AnswerError as exc:
-        raise UsageError(str(exc).replace("the question", f"the {what}")) from None
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -277,7 +183,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print("repaired: half-written documents removed, keyword index rebuilt", file=sys.stderr)
         problems = [p for p in problems if "embedded with" in p]
     if args.json:
-        _print_json({"ok": not problems, "problems": problems, **store.stats()})
+        print_json({"ok": not problems, "problems": problems, **store.stats()})
     else:
         for problem in problems:
             print(f"problem: {problem}")
@@ -287,8 +193,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Re-embed the whole store with the encoder the settings choose (resumable)."""
-    from index.reindex import reindex
     from newsrag.components import for_new_store, open_encoder, open_store
+    from newsrag.index.reindex import reindex
 
     settings = for_new_store(settings_from(args))  # `auto`: re-embedding moves a store to the runtime new stores get
     store = open_store(settings)
@@ -357,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _store_flags(p)
     _filter_flags(p)
-    p.set_defaults(run=_delegate("rag.commands", "cmd_timeline"))
+    p.set_defaults(run=_delegate("newsrag.commands.answer", "cmd_timeline"))
 
     p = commands.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", nargs="?")
@@ -367,13 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
     _store_flags(p)
     _answer_flags(p)
     _filter_flags(p)
-    p.set_defaults(run=_delegate("rag.commands", "cmd_ask"))
+    p.set_defaults(run=_delegate("newsrag.commands.answer", "cmd_ask"))
 
     p = commands.add_parser("chat", help="chat in the terminal")
     _store_flags(p)
     _answer_flags(p)
     _filter_flags(p)
-    p.set_defaults(run=_delegate("rag.commands", "cmd_chat"))
+    p.set_defaults(run=_delegate("newsrag.commands.answer", "cmd_chat"))
 
     p = commands.add_parser("serve", help="open the browser chat")
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
@@ -381,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", metavar="USER:PASS", help="require a login (or NEWSRAG_SERVE__AUTH)")
     _store_flags(p)
     _answer_flags(p)
-    p.set_defaults(run=_delegate("ui.commands", "cmd_serve"))
+    p.set_defaults(run=_delegate("newsrag.commands.serve", "cmd_serve"))
 
     p = commands.add_parser("doctor", help="check the store and repair what can be repaired")
     p.add_argument("--repair", action="store_true")
@@ -396,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("eval", help="measure retrieval and answer quality, and speed")
     p.add_argument("eval_args", nargs=argparse.REMAINDER, help="see `newsrag eval --help`")
-    p.set_defaults(run=_delegate("eval.commands", "cmd_eval"))
+    p.set_defaults(run=_delegate("newsrag.commands.evaluate", "cmd_eval"))
     return parser
 
 

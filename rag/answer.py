@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.claims import Claim
-from rag.passage import Passage
+from newsrag.rag.claims import Claim
+from newsrag.rag.passage import Passage
 
 
 @dataclass

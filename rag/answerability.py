@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from rag.evidence import Evidence
-from rag.passage import Passage
-from rag.specifics import Specifics, asked_kind
-from rag.terms import (
+from newsrag.rag.evidence import Evidence
+from newsrag.rag.passage import Passage
+from newsrag.rag.specifics import Specifics, asked_kind
+from newsrag.rag.terms import (
     TermWeights,
     content_terms,
     entity_coverage,

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.sentences import split_sentences
+from newsrag.index.sentences import split_sentences
+from newsrag.rag.passage import Passage
+from newsrag.rag.specifics import Specifics
+from newsrag.rag.terms import TermWeights, content_terms
 from newsrag.settings import CitationSettings
-from rag.passage import Passage
-from rag.specifics import Specifics
-from rag.terms import TermWeights, content_terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 DEFAULT_SETTINGS = CitationSettings()  # the tuned numbers: newsrag/settings.py

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.sentences import split_sentences
-from rag.terms import content_terms, term_present
+from newsrag.index.sentences import split_sentences
+from newsrag.rag.terms import content_terms, term_present
 
 # A sentence that disputes a claim, in the words any newsroom uses for a denial or a missing
 # confirmation.
@@ -104,7 +104,7 @@ def build_claims(text: str, highlights: dict[int, list[str]]) -> list[Claim]:
     A claim is disputed by citation n when one of n's sentences denies or calls unconfirmed
     something on the claim's topic, and that sentence is not what the claim itself rests on.
     """
-    from rag.citations import MARKER, markers_in
+    from newsrag.rag.citations import MARKER, markers_in
 
     claims: list[Claim] = []
     for sentence in (s.text for s in split_sentences(text)):
@@ -143,7 +143,7 @@ def with_disputes(text: str, candidates: list[tuple[int, str]], question: str) -
     quoted after the answer with its citation, and a bare "Yes," or "No," opening the answer is
     dropped when one exists: a disputed point is never answered with a bare yes or no.
     """
-    from rag.citations import MARKER, attach_markers
+    from newsrag.rag.citations import MARKER, attach_markers
 
     plain = MARKER.sub("", text)
     claim_terms = set(content_terms(f"{plain} {question}"))

@@ -22,14 +22,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.instructions import looks_like_instruction
-from index.sentences import split_sentences
-from rag.citations import MARKER, attach_markers
-from rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
-from rag.evidence import Evidence, EvidenceSentence
-from rag.passage import Passage
-from rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
-from rag.terms import content_terms, term_present
+from newsrag.index.instructions import looks_like_instruction
+from newsrag.index.sentences import split_sentences
+from newsrag.rag.citations import MARKER, attach_markers
+from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
+from newsrag.rag.evidence import Evidence, EvidenceSentence
+from newsrag.rag.passage import Passage
+from newsrag.rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
+from newsrag.rag.terms import content_terms, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
 # "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from rag.prompts import CONDENSE_PROMPT
-from rag.terms import content_terms
+from newsrag.rag.prompts import CONDENSE_PROMPT
+from newsrag.rag.terms import content_terms
 
 History = Sequence[Sequence[str]]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index.instructions import looks_like_instruction
-from index.sentences import split_sentences
-from rag.evidence import Evidence, EvidenceSentence
-from rag.passage import Passage
+from newsrag.index.instructions import looks_like_instruction
+from newsrag.index.sentences import split_sentences
+from newsrag.rag.evidence import Evidence, EvidenceSentence
+from newsrag.rag.passage import Passage
 
 
 @dataclass

@@ -15,9 +15,9 @@ import datetime as dt
 import re
 from typing import Mapping
 
-from rag.citations import MARKER, _answer_sentences, markers_in
-from rag.claims import speaker_of
-from rag.specifics import MONTH, SENTENCE_OPENERS
+from newsrag.rag.citations import MARKER, _answer_sentences, markers_in
+from newsrag.rag.claims import speaker_of
+from newsrag.rag.specifics import MONTH, SENTENCE_OPENERS
 
 # Openers that are not names, beyond rag.specifics' list, lower-cased once a date phrase comes first.
 _MORE_OPENERS = frozenset("after amid although because before despite following if last once since though under until with".split())

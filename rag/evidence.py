@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.embed import Encoder
-from index.instructions import looks_like_instruction
-from index.sentences import split_sentences
+from newsrag.index.embed import Encoder
+from newsrag.index.instructions import looks_like_instruction
+from newsrag.index.sentences import split_sentences
+from newsrag.rag.passage import Passage
+from newsrag.rag.specifics import is_vague
+from newsrag.rag.terms import TermWeights, content_terms, entity_coverage, question_entities
 from newsrag.settings import EvidenceSettings
-from rag.passage import Passage
-from rag.specifics import is_vague
-from rag.terms import TermWeights, content_terms, entity_coverage, question_entities
 
 # The tuned numbers are settings (`EvidenceSettings`, newsrag/settings.py); this is the default.
 DEFAULT_SETTINGS = EvidenceSettings()

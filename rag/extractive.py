@@ -7,9 +7,9 @@ claim, the denial is quoted too, so the reader sees who claims what.
 
 from __future__ import annotations
 
-from rag.citations import attach_markers
-from rag.claims import disputes
-from rag.evidence import Evidence, EvidenceSentence
+from newsrag.rag.citations import attach_markers
+from newsrag.rag.claims import disputes
+from newsrag.rag.evidence import Evidence, EvidenceSentence
 
 
 def choose_sentences(evidence: Evidence, limit: int = 3, share: float = 0.75) -> list[EvidenceSentence]:

@@ -16,22 +16,22 @@ import time
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+from newsrag.rag.answer import Answer, Citation
+from newsrag.rag.answerability import AnswerabilityModel, Verdict
+from newsrag.rag.citations import CitationChecker, VerifiedAnswer, markers_to_sentence_end
+from newsrag.rag.claims import build_claims, with_disputes
+from newsrag.rag.completion import AnswerCompleter, question_form
+from newsrag.rag.condense import condense_by_rule, condense_with_llm
+from newsrag.rag.context import ContextBlock, choose_context
+from newsrag.rag.dating import with_dates
+from newsrag.rag.evidence import Evidence, EvidenceSelector
+from newsrag.rag.extractive import compose
+from newsrag.rag.passage import Filters, Passage
+from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
+from newsrag.rag.specifics import adds_to_question
+from newsrag.rag.terms import TermWeights
+from newsrag.rag.timeframe import parse_as_of
 from newsrag.settings import Settings
-from rag.answer import Answer, Citation
-from rag.answerability import AnswerabilityModel, Verdict
-from rag.citations import CitationChecker, VerifiedAnswer, markers_to_sentence_end
-from rag.claims import build_claims, with_disputes
-from rag.completion import AnswerCompleter, question_form
-from rag.condense import condense_by_rule, condense_with_llm
-from rag.context import ContextBlock, choose_context
-from rag.dating import with_dates
-from rag.evidence import Evidence, EvidenceSelector
-from rag.extractive import compose
-from rag.passage import Filters, Passage
-from rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
-from rag.specifics import adds_to_question
-from rag.terms import TermWeights
-from rag.timeframe import parse_as_of
 
 MAX_QUESTION_CHARS = 2000
 # Phrases by which a model says the sources do not answer (about the sources, so that a real
@@ -76,19 +76,19 @@ def check_question(question: str) -> str:
 class AnswerPipeline:
     """Answer questions over the store with verified citations.
 
-    >>> pipeline = AnswerPipeline(load_settings({"llm": {"backend": "extractive"}}))  # doctest: +SKIP
+    >>> pipeline = open_pipeline(load_settings({"llm": {"backend": "extractive"}}))  # newsrag.components; doctest: +SKIP
     >>> answer = pipeline.run("What has Iran given Russia?")  # doctest: +SKIP
     >>> answer.answer  # doctest: +SKIP
     'National Security Council spokesperson John Kirby noted that Iran already has been providing Russia ... [1].'
     """
 
-    def __init__(self, settings: Settings, store=None) -> None:
-        from newsrag.components import open_encoder, open_retriever, open_store
-
+    def __init__(self, settings: Settings, store, encoder, retriever) -> None:
+        """The parts come built (`newsrag.components.open_pipeline` builds them from the settings):
+        the answer stage reads the store, it does not decide how a store is opened."""
         self.settings = settings
-        self.store = store or open_store(settings)
-        self.encoder = open_encoder(settings, self.store)
-        self.retriever = open_retriever(settings, self.store)
+        self.store = store
+        self.encoder = encoder
+        self.retriever = retriever
         self._llms: dict[str, object] = {}
         self._llm_lock = threading.Lock()
         self._weights: tuple[int, TermWeights] | None = None
@@ -314,7 +314,7 @@ class AnswerPipeline:
 
     def _backend(self, requested: str | None):
         """The backend to use and its LLM (None for extractive); falls back to extractive when the model is missing."""
-        from rag.backends import BackendError, get_llm
+        from newsrag.rag.backends import BackendError, get_llm
 
         name = requested or self.settings.llm.backend
         notes: list[str] = []

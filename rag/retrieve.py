@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import Encoder
-from index.keyword import KeywordIndex
-from index.store import ChunkStore, published_number
+from newsrag.index.embed import Encoder
+from newsrag.index.keyword import KeywordIndex
+from newsrag.index.store import ChunkStore, published_number
+from newsrag.rag.passage import Filters, Passage
+from newsrag.rag.timeframe import Timeframe, resolve
 from newsrag.settings import RetrievalSettings
-from rag.passage import Filters, Passage
-from rag.timeframe import Timeframe, resolve
 
 
 def chroma_where(filters: Filters | None, dates: bool = False) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ import math
 import re
 from functools import lru_cache
 
-from index.keyword import TOKEN_PATTERN, stemmer
+from newsrag.index.keyword import TOKEN_PATTERN, stemmer
 
 TOKEN = re.compile(TOKEN_PATTERN)
 

@@ -15,12 +15,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.instructions import looks_like_instruction
-from index.sentences import split_sentences
+from newsrag.index.instructions import looks_like_instruction
+from newsrag.index.sentences import split_sentences
+from newsrag.rag.passage import Filters, Passage
+from newsrag.rag.retrieve import until
+from newsrag.rag.terms import TermWeights, content_terms
 from newsrag.settings import TimelineSettings
-from rag.passage import Filters, Passage
-from rag.retrieve import until
-from rag.terms import TermWeights, content_terms
 
 UNDATED = "Undated"
 

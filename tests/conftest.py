@@ -60,8 +60,8 @@ def seed_store_path(tmp_path_factory, encoder) -> Path:
     """A store of the five seed articles, built once per session with `Ingestor` (do not modify)."""
     if not SEED_ARTICLES.is_dir():
         pytest.skip("../shared is not beside the repository")
-    from index.ingest import Ingestor
     from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
 
     path = tmp_path_factory.mktemp("seed-store")
     settings = make_settings(path)
@@ -73,9 +73,9 @@ def seed_store_path(tmp_path_factory, encoder) -> Path:
 @pytest.fixture(scope="session")
 def seed_pipeline(seed_store_path):
     """The answer pipeline over the seed store, extractive backend."""
-    from rag.pipeline import AnswerPipeline
+    from newsrag.components import open_pipeline
 
-    return AnswerPipeline(make_settings(seed_store_path))
+    return open_pipeline(make_settings(seed_store_path))
 
 
 def free_port() -> int:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rag.answerability import FEATURES, AnswerabilityModel, candidate_share, measure
-from rag.citations import CitationChecker
-from rag.context import choose_context
-from rag.evidence import Evidence, EvidenceSentence
-from rag.passage import Passage
-from rag.specifics import Specifics, adds_to_question, asked_kind, numbers_in
-from rag.terms import TermWeights
-from rag.timeframe import parse_as_of, resolve
+from newsrag.rag.answerability import FEATURES, AnswerabilityModel, candidate_share, measure
+from newsrag.rag.citations import CitationChecker
+from newsrag.rag.context import choose_context
+from newsrag.rag.evidence import Evidence, EvidenceSentence
+from newsrag.rag.passage import Passage
+from newsrag.rag.specifics import Specifics, adds_to_question, asked_kind, numbers_in
+from newsrag.rag.terms import TermWeights
+from newsrag.rag.timeframe import parse_as_of, resolve
 
 WEIGHTS = TermWeights({}, 10)
 
@@ -63,7 +63,7 @@ def test_citation_checker_drops_a_sentence_whose_figures_its_source_lacks():
 
 # ----- what the model reads ----------------------------------------------------------------------------
 def _evidence(passages: list[Passage], scored: list[tuple[int, int, float]]) -> Evidence:
-    from index.sentences import split_sentences
+    from newsrag.index.sentences import split_sentences
 
     sentences = []
     for passage, order, coverage in scored:
@@ -149,7 +149,7 @@ def test_as_of_dates_are_read_in_either_form_and_refused_clearly():
 
 # ----- who says what -----------------------------------------------------------------------------------
 def test_claims_keep_their_speaker_and_the_sources_that_deny_them():
-    from rag.claims import build_claims, speaker_of
+    from newsrag.rag.claims import build_claims, speaker_of
 
     assert speaker_of("U.S. officials say Iran has provided Russia with artillery rounds.") == "U.S. officials"
     assert speaker_of("Iran has given Russia drones, according to the Wall Street Journal.") == "Wall Street Journal"
@@ -163,7 +163,7 @@ def test_claims_keep_their_speaker_and_the_sources_that_deny_them():
 
 
 def test_a_disputed_yes_no_question_gets_both_sides_and_no_bare_yes():
-    from rag.claims import with_disputes
+    from newsrag.rag.claims import with_disputes
 
     candidates = [
         (0, "U.S. officials say Iran has sent ballistic missiles to Russia."),
@@ -183,7 +183,7 @@ def test_a_disputed_yes_no_question_gets_both_sides_and_no_bare_yes():
 
 # ----- dates in answers ------------------------------------------------------------------------
 def test_sentences_from_articles_of_different_months_say_when():
-    from rag.dating import with_dates
+    from newsrag.rag.dating import with_dates
 
     text = "U.S. officials say Iran has sent drones to Russia [1]. Iran also sent guided bombs [2]. Iran sent shells in May 2023 [2]."
     dated = with_dates(text, {1: "2024-09-10", 2: "2023-06-02"})
@@ -197,8 +197,8 @@ def test_sentences_from_articles_of_different_months_say_when():
 
 # ----- timeline ----------------------------------------------------------------------------------
 def test_a_long_timeline_is_grouped_by_month_a_short_one_by_week_or_day():
+    from newsrag.rag.timeline import TimelineBuilder, _label
     from newsrag.settings import TimelineSettings
-    from rag.timeline import TimelineBuilder, _label
 
     builder = TimelineBuilder(None, None, TimelineSettings(group_above=3, months_above_days=60))
     days = [dt.date(2024, 1, 1) + dt.timedelta(days=7 * i) for i in range(4)]

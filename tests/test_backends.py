@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from llama_index.core.llms import ChatMessage
 
+from newsrag.rag.backends import BackendError, ContextOverflowError, get_llm
+from newsrag.rag.backends.gguf import PackagedModel, check_gguf, default_model_file, find_part_files
 from newsrag.settings import LLMSettings
-from rag.backends import BackendError, ContextOverflowError, get_llm
-from rag.backends.gguf import PackagedModel, check_gguf, default_model_file, find_part_files
 
 try:
     from tests.fake_llm_server import FakeLLMServer
@@ -289,7 +289,7 @@ def test_local_prompt_longer_than_the_context_is_a_context_overflow(local_llm) -
 
 
 def test_fair_lock_serves_waiters_in_arrival_order() -> None:
-    from rag.backends.llamacpp import FairLock
+    from newsrag.rag.backends.llamacpp import FairLock
 
     lock = FairLock()
     assert lock.acquire()

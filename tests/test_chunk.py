@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from index.chunk import Chunker, pack
-from index.documents import Document
-from index.sentences import split_sentences
+from newsrag.index.chunk import Chunker, pack
+from newsrag.index.documents import Document
+from newsrag.index.sentences import split_sentences
 from newsrag.settings import ChunkSettings
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rag.citations import CitationChecker, markers_in
-from rag.passage import Passage
-from rag.terms import TermWeights
+from newsrag.rag.citations import CitationChecker, markers_in
+from newsrag.rag.passage import Passage
+from newsrag.rag.terms import TermWeights
 
 PASSAGES = [
     Passage("c1", "a.txt", "Iran has supplied Russia with drones and artillery ammunition.", title="Iran arms Russia"),
@@ -53,7 +53,7 @@ def test_corroborating_articles_are_cited_too_when_asked():
 
 
 def test_a_source_named_in_words_becomes_a_marker_at_the_sentence_end():
-    from rag.citations import markers_to_sentence_end
+    from newsrag.rag.citations import markers_to_sentence_end
 
     assert markers_to_sentence_end("According to [1], in Khuzestan more people died [2].") == "In Khuzestan more people died [1][2]."
     assert markers_to_sentence_end("According to, in Khuzestan, more people died [1].") == "In Khuzestan, more people died [1]."

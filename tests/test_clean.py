@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from index.clean import clean_document, clean_text, is_prompt
-from index.documents import Document
+from newsrag.index.clean import clean_document, clean_text, is_prompt
+from newsrag.index.documents import Document
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seed-articles"
 

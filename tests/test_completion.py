@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.completion import AnswerCompleter, question_form
-from rag.evidence import Evidence, EvidenceSentence
-from rag.passage import Passage
+from newsrag.rag.completion import AnswerCompleter, question_form
+from newsrag.rag.evidence import Evidence, EvidenceSentence
+from newsrag.rag.passage import Passage
 
 COMPLETER = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2)
 
@@ -107,7 +107,7 @@ def test_a_yes_no_answer_quotes_another_speaker_on_the_topic():
 
 
 def test_a_model_saying_the_sources_do_not_answer_is_told_apart_from_a_negative_answer():
-    from rag.pipeline import MODEL_ABSTAINS
+    from newsrag.rag.pipeline import MODEL_ABSTAINS
 
     for abstains in ("The sources do not mention the population of Tehran.", "This is not mentioned in the sources.", "I cannot find it."):
         assert MODEL_ABSTAINS.search(abstains), abstains

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REALTIMEQA, SEED_ARTICLES, SEED_QUESTIONS, make_settings, needs_shared
 
-from eval.metrics import (
+from newsrag.eval.metrics import (
     AbstentionScore,
     AnswerTextMatch,
     CitationPrecision,
@@ -51,7 +51,7 @@ def test_passages_deduplicate_to_articles_in_rank_order():
 
 
 def test_percentile_is_nearest_rank():
-    from eval.metrics import percentile
+    from newsrag.eval.metrics import percentile
 
     values = list(range(100, 0, -1))
     assert percentile(values, 50) == 50 and percentile(values, 95) == 95 and percentile(values, 100) == 100
@@ -122,8 +122,8 @@ def test_answer_text_counts_digits_and_number_words_and_ignores_punctuation():
 def test_an_interrupted_answer_run_resumes_from_its_journal(tmp_path):
     import time
 
-    from eval.answers import run_questions
-    from eval.datasets import Question
+    from newsrag.eval.answers import run_questions
+    from newsrag.eval.datasets import Question
 
     questions = [
         Question(id=f"q{i}", question=f"Which show {i}?", gold_docs=["g"], type="quiz", answer_texts=["Squid Game"], dataset="realtimeqa")
@@ -152,9 +152,9 @@ def test_an_interrupted_answer_run_resumes_from_its_journal(tmp_path):
 
 
 def test_calibration_fits_on_half_a_and_reports_both_halves():
-    from eval.calibrate import Case, choose_context_config, context_key, fit_abstention, half_of, settings_toml
-    from eval.datasets import Question
-    from rag.answerability import FEATURES
+    from newsrag.eval.calibrate import Case, choose_context_config, context_key, fit_abstention, half_of, settings_toml
+    from newsrag.eval.datasets import Question
+    from newsrag.rag.answerability import FEATURES
 
     assert {half_of(f"q{i}") for i in range(40)} == {"A", "B"} and half_of("q1") == half_of("q1")
     cases = []
@@ -178,8 +178,8 @@ def test_calibration_fits_on_half_a_and_reports_both_halves():
 
 
 def test_score_answer_on_the_public_answer_json():
-    from eval.answers import failed_checks, score_answer
-    from eval.datasets import Question
+    from newsrag.eval.answers import failed_checks, score_answer
+    from newsrag.eval.datasets import Question
 
     negative = Question(id="n", question="What is the population of Tehran?", type="negative")
     invented = {"answer": "About 9 million [1] [2].", "abstained": False, "citations": [{"n": 1, "doc_id": "a"}]}
@@ -193,7 +193,7 @@ def test_score_answer_on_the_public_answer_json():
 
 
 def test_faithfulness_judge_with_a_scripted_llm():
-    from eval.answers import FaithfulnessJudge
+    from newsrag.eval.answers import FaithfulnessJudge
 
     class Scripted:
         def __init__(self):
@@ -216,9 +216,9 @@ def test_faithfulness_judge_with_a_scripted_llm():
 def test_a_dated_question_is_asked_as_of_its_date_unless_the_config_says_otherwise():
     import datetime as dt
 
-    from eval.configs import parse_configs
-    from eval.datasets import Question
-    from eval.retrieval import question_as_of
+    from newsrag.eval.configs import parse_configs
+    from newsrag.eval.datasets import Question
+    from newsrag.eval.retrieval import question_as_of
 
     question = Question(id="q", question="?", question_date="2022/06/16")
     assert question_as_of(question) == dt.date(2022, 6, 16)
@@ -229,7 +229,7 @@ def test_a_dated_question_is_asked_as_of_its_date_unless_the_config_says_otherwi
 
 
 def test_compare_configurations_parse_and_validate():
-    from eval.configs import ConfigError, parse_configs
+    from newsrag.eval.configs import ConfigError, parse_configs
 
     configs = parse_configs(["baseline", "rrf20:rrf_k=20", "keyword_weight=1.5,per_document=1", "bm25"])
     assert [c.name for c in configs][:2] == ["ours", "llama-index baseline"]
@@ -247,7 +247,7 @@ def test_compare_configurations_parse_and_validate():
 # ----- dataset readers on the real shared files -------------------------------------------------
 @needs_shared
 def test_seed_questions_read_into_one_type():
-    from eval.datasets import load_questions
+    from newsrag.eval.datasets import load_questions
 
     questions = load_questions(SEED_QUESTIONS)
     assert len(questions) == 12
@@ -264,7 +264,7 @@ def test_seed_questions_read_into_one_type():
 
 @needs_shared
 def test_realtimeqa_questions_and_corpus_read_into_the_same_types():
-    from eval.datasets import load_questions, read_corpus
+    from newsrag.eval.datasets import load_questions, read_corpus
 
     questions = load_questions(REALTIMEQA / "dev_questions.jsonl")
     assert len(questions) == 144
@@ -279,14 +279,14 @@ def test_realtimeqa_questions_and_corpus_read_into_the_same_types():
 
 @needs_shared
 def test_seed_corpus_ids_are_file_names():
-    from eval.datasets import read_corpus
+    from newsrag.eval.datasets import read_corpus
 
     ids = sorted(d.doc_id for d in read_corpus(SEED_ARTICLES))
     assert ids == sorted(p.name for p in SEED_ARTICLES.iterdir())
 
 
 def test_reader_errors_name_the_file_and_line(tmp_path):
-    from eval.datasets import DatasetError, load_questions
+    from newsrag.eval.datasets import DatasetError, load_questions
 
     path = tmp_path / "q.jsonl"
     path.write_text('{"id": "a", "question": "fine?"}\n{"id": "b"}\n')
@@ -413,7 +413,7 @@ def test_perturbed_copies_stay_close_but_differ():
 
     import numpy as np
 
-    from eval.bench import fit_slopes, perturb_text, perturb_vector
+    from newsrag.eval.bench import fit_slopes, perturb_text, perturb_vector
 
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     copy = perturb_vector(vector, np.random.default_rng(0))
@@ -426,8 +426,8 @@ def test_perturbed_copies_stay_close_but_differ():
 
 @needs_shared
 def test_sized_store_adds_perturbed_copies_of_whole_documents(tmp_path, seed_store_path):
-    from eval.bench import build_sized_store
     from newsrag.components import open_store
+    from newsrag.eval.bench import build_sized_store
 
     info = build_sized_store(make_settings(seed_store_path), 60, tmp_path / "sized")
     store = open_store(make_settings(tmp_path / "sized"))

@@ -46,9 +46,9 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from test_loaders import make_pdf
 
-from index.clean import clean_document, clean_text, normalise_line
-from index.documents import Document
-from index.loaders import (
+from newsrag.index.clean import clean_document, clean_text, normalise_line
+from newsrag.index.documents import Document
+from newsrag.index.loaders import (
     GZ_CHUNK_BYTES,
     GZ_RATIO_GRACE_BYTES,
     HTML_MAX_ELEMENTS,

@@ -47,8 +47,8 @@ def test_a_running_chat_answers_from_an_article_ingested_by_another_process_and_
 
 
 def test_the_generation_advances_with_every_write_and_a_stale_reader_follows(tmp_path, encoder):
-    from index.ingest import Ingestor
     from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
     from newsrag.settings import load_settings
 
     settings = load_settings({"store": {"path": str(tmp_path / "store")}})

@@ -7,9 +7,9 @@ import shutil
 import pytest
 from conftest import SEED_ARTICLES, make_settings, needs_shared
 
-from index.ingest import Ingestor, delete_documents
-from index.store import ChunkStore, EncoderMismatchError
 from newsrag.components import open_store
+from newsrag.index.ingest import Ingestor, delete_documents
+from newsrag.index.store import ChunkStore, EncoderMismatchError
 
 pytestmark = needs_shared
 
@@ -82,8 +82,8 @@ def test_seed_store_metadata(seed_store_path):
 
 
 def test_other_encoder_is_refused(seed_store_path):
+    from newsrag.rag.retrieve import HybridRetriever
     from newsrag.settings import RetrievalSettings
-    from rag.retrieve import HybridRetriever
 
     class OtherEncoder:
         identity, dimension, max_tokens = "another-model/torch", 384, 256
@@ -112,7 +112,7 @@ def test_chroma_server(chroma_server, encoder, tmp_path):
     assert report.added == 5
     store = open_store(settings)
     assert store.stats()["store"] == chroma_server and store.stats()["documents"] == 5
-    from rag.retrieve import HybridRetriever
+    from newsrag.rag.retrieve import HybridRetriever
 
     hits = HybridRetriever(store, encoder, settings.retrieval).run("Pantsir anti-aircraft systems for Hezbollah")
     assert hits[0].doc_id == "004_412b77a1ff059891.txt"

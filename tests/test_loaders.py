@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from index.loaders import LoadError, discover, document_id, load_file, load_paths, reflow_pdf_text
+from newsrag.index.loaders import LoadError, discover, document_id, load_file, load_paths, reflow_pdf_text
 from newsrag.settings import IngestSettings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -376,7 +376,7 @@ def test_permission_denied_message_when_running_as_root(tmp_path: Path, monkeypa
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("index.loaders.open", refuse, raising=False)
+    monkeypatch.setattr("newsrag.index.loaders.open", refuse, raising=False)
     assert _error(path).endswith("permission denied")
 
 

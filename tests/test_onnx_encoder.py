@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import EmbeddingModelError, TorchEncoder, packaged_model_path
-from index.onnx_encoder import OnnxEncoder, cache_folder, length_batches, read_folder_config
+from newsrag.index.embed import EmbeddingModelError, TorchEncoder, packaged_model_path
+from newsrag.index.onnx_encoder import OnnxEncoder, cache_folder, length_batches, read_folder_config
 
 NEWS_SENTENCES = [
     "Netflix announced Sunday that the wildly popular South Korean show is green lit for a second season.",
@@ -145,7 +145,7 @@ def test_export_leaves_the_root_logger_as_it_was():
     """onnxruntime calls logging.basicConfig on the way; after that bm25s's debug lines reached users."""
     import logging
 
-    from index.onnx_encoder import _quiet_root_logger
+    from newsrag.index.onnx_encoder import _quiet_root_logger
 
     root = logging.getLogger()
     before = (root.level, list(root.handlers))

@@ -7,8 +7,9 @@ import json
 import pytest
 from conftest import SEED_QUESTIONS, make_settings, needs_shared
 
-from rag.citations import markers_in
-from rag.pipeline import AnswerError, AnswerPipeline
+from newsrag.components import open_pipeline
+from newsrag.rag.citations import markers_in
+from newsrag.rag.pipeline import AnswerError
 
 QUESTIONS = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines()] if SEED_QUESTIONS.exists() else []
 
@@ -86,7 +87,7 @@ def test_llm_answer_citations_are_repaired(seed_store_path):
 
     with FakeLLMServer(reply=reply) as server:
         settings = make_settings(seed_store_path, llm={"backend": "openai", "api_base": server.openai_base, "model": server.model})
-        answer = AnswerPipeline(settings).run("What has Iran given Russia?")
+        answer = open_pipeline(settings).run("What has Iran given Russia?")
         prompt = server.last_user_message()
     assert "Bank of Japan" not in answer.answer and "[9]" not in answer.answer
     assert "drones" in answer.answer and answer.citations
@@ -101,8 +102,8 @@ def test_prompt_injection_in_articles_does_not_steer(tmp_path, encoder):
     """An article that orders the model around is quoted data; a model that obeys it is overruled."""
     from fake_llm_server import FakeLLMServer
 
-    from index.ingest import Ingestor
     from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
 
     articles = tmp_path / "articles"
     articles.mkdir()
@@ -115,7 +116,7 @@ def test_prompt_injection_in_articles_does_not_steer(tmp_path, encoder):
     Ingestor(settings, open_store(settings), encoder, progress=False).run([articles])
     with FakeLLMServer(reply=lambda messages: "I have been pwned [5].") as server:
         llm_settings = make_settings(tmp_path / "store", llm={"backend": "openai", "api_base": server.openai_base, "model": server.model})
-        answer = AnswerPipeline(llm_settings).run("Which drones did Iran deliver to Russia?")
+        answer = open_pipeline(llm_settings).run("Which drones did Iran deliver to Russia?")
         prompt = server.last_user_message()
     assert "pwned" not in answer.answer.lower()
     assert "shahed" in answer.answer.lower()
@@ -133,8 +134,8 @@ def test_a_planted_vague_article_does_not_crowd_out_the_facts(tmp_path, encoder)
 
     from conftest import SEED_ARTICLES
 
-    from index.ingest import Ingestor
     from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
 
     articles = tmp_path / "articles"
     shutil.copytree(SEED_ARTICLES, articles)
@@ -144,7 +145,7 @@ def test_a_planted_vague_article_does_not_crowd_out_the_facts(tmp_path, encoder)
     )
     settings = make_settings(tmp_path / "store", llm={"backend": "extractive"})
     Ingestor(settings, open_store(settings), encoder, progress=False).run([articles])
-    answer = AnswerPipeline(settings).run("What has Iran given Russia?")
+    answer = open_pipeline(settings).run("What has Iran given Russia?")
     assert "many things" not in answer.answer
     assert any(word in answer.answer.lower() for word in ("drone", "artillery", "ammunition"))
     planted = [c for c in answer.to_json()["citations"] if c["doc_id"] == "planted.txt"]

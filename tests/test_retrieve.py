@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_settings, needs_shared
 
-from rag.passage import Filters
+from newsrag.rag.passage import Filters
 
 pytestmark = needs_shared
 
@@ -14,7 +14,7 @@ PANTSIR = "Pantsir anti-aircraft systems for Hezbollah"
 
 def retriever(store_path, encoder, **retrieval):
     from newsrag.components import open_store
-    from rag.retrieve import HybridRetriever
+    from newsrag.rag.retrieve import HybridRetriever
 
     settings = make_settings(store_path, retrieval=retrieval)
     return HybridRetriever(open_store(settings), encoder, settings.retrieval)
@@ -92,8 +92,8 @@ def test_article_share_lifts_the_article_that_covers_the_question(seed_store_pat
 def test_store_indexed_before_article_bm25_is_reindexed_once(seed_store_path, tmp_path):
     import shutil
 
-    from index.keyword import ARTICLES_DIR
     from newsrag.components import open_store
+    from newsrag.index.keyword import ARTICLES_DIR
 
     copy = tmp_path / "store"
     shutil.copytree(seed_store_path, copy)
@@ -108,8 +108,8 @@ def _dated_store(tmp_path, encoder):
     """Three versions of one recurring story, published months apart, and one undated article."""
     import json
 
-    from index.ingest import Ingestor
     from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
 
     stories = [
         (
@@ -167,8 +167,8 @@ def test_vectors_alone_still_honour_dates(tmp_path, encoder):
 
 def test_document_frequencies_read_from_bm25s_match_a_direct_count():
     """index/keyword.py reads bm25s internals; this fails if a bm25s release changes them."""
-    from index.keyword import KeywordIndex, KeywordRow, stemmer
-    from rag.terms import content_terms
+    from newsrag.index.keyword import KeywordIndex, KeywordRow, stemmer
+    from newsrag.rag.terms import content_terms
 
     texts = ["Iran sent drones to Russia.", "Russia bought drones and shells.", "The harbour reopened after the storm."]
     rows = [KeywordRow(f"c{i}", f"d{i}", "", "") for i in range(len(texts))]

@@ -10,10 +10,10 @@ import threading
 import pytest
 from conftest import SEED_ARTICLES, needs_shared
 
-from index.documents import assemble_article
-from ui import render
-from ui.commands import cmd_serve, exposure_warning, is_loopback, parse_auth
-from ui.uploads import sanitise_filename, save_upload
+from newsrag.commands.serve import cmd_serve, exposure_warning, is_loopback, parse_auth
+from newsrag.index.documents import assemble_article
+from newsrag.ui import render
+from newsrag.ui.uploads import sanitise_filename, save_upload
 
 pytest.importorskip("gradio")
 pytest.importorskip("gradio_client")
@@ -45,10 +45,10 @@ def client(app):
 
 @needs_shared
 def test_chat_endpoint_returns_the_answer_json(app, client):
-    from rag.pipeline import AnswerPipeline
+    from newsrag.components import open_pipeline
 
     data = client.predict(QUESTION, [], api_name="/chat")
-    expected = AnswerPipeline(app.settings).run(QUESTION).to_json()
+    expected = open_pipeline(app.settings).run(QUESTION).to_json()
     assert set(data) == set(expected)
     assert data["answer"] == expected["answer"]
     assert not data["abstained"] and "[1]" in data["answer"]
@@ -239,7 +239,7 @@ def test_article_is_rebuilt_from_overlapping_chunks():
 
 
 def test_filters_from_the_page():
-    from ui.actions import make_filters, parse_date
+    from newsrag.ui.actions import make_filters, parse_date
 
     assert parse_date("2024-03-01") == "2024-03-01" and parse_date("2024-03-01 00:00:00") == "2024-03-01"
     assert parse_date("") == "" and parse_date(None) == "" and parse_date("not a date") == ""
@@ -274,10 +274,12 @@ def test_serve_without_gradio_names_the_extra(monkeypatch, capsys):
 
 
 def test_serve_warns_when_exposed_without_login(monkeypatch, capsys, tmp_path):
-    import ui.commands
+    import newsrag.commands.serve as serve_command
 
     launched = {}
-    monkeypatch.setattr(ui.commands, "launch", lambda settings, auth=None, block=True: launched.update(host=settings.serve.host, auth=auth))
+    monkeypatch.setattr(
+        serve_command, "launch", lambda settings, auth=None, block=True: launched.update(host=settings.serve.host, auth=auth)
+    )
     args = argparse.Namespace(host="0.0.0.0", port=None, auth=None, store=tmp_path / "store", chroma_url=None, collection=None, config=None)
     assert cmd_serve(args) == 0
     assert launched == {"host": "0.0.0.0", "auth": None}

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from newsrag.rag.passage import Filters
 from newsrag.settings import Settings
-from rag.passage import Filters
-from ui import render
-from ui.articles import article_texts
-from ui.uploads import FORMAT_SUFFIXES, is_supported, sanitise_filename, save_upload, uploads_dir
+from newsrag.ui import render
+from newsrag.ui.articles import article_texts
+from newsrag.ui.uploads import FORMAT_SUFFIXES, is_supported, sanitise_filename, save_upload, uploads_dir
 
 BACKENDS = ("local", "openai", "ollama", "extractive")
 STATUS_LABELS = {"searching the articles": "Searching the articles"}
@@ -87,11 +87,10 @@ def _warm_up(pipeline: Any) -> None:
 class Actions:
     """The operations behind the page, over one answer pipeline and its store."""
 
-    def __init__(self, settings: Settings, pipeline: Any = None) -> None:
-        if pipeline is None:
-            from rag.pipeline import AnswerPipeline
-
-            pipeline = AnswerPipeline(settings)
+    def __init__(self, settings: Settings, pipeline: Any, warm_up: bool = True) -> None:
+        """`pipeline`: the answer pipeline (`newsrag.components.open_pipeline`); with `warm_up` its
+        models load in the background so that the first question does not wait for them."""
+        if warm_up:
             # not a daemon: a thread killed inside llama.cpp at exit aborts the process
             threading.Thread(target=_warm_up, args=(pipeline,), name="newsrag-warm-up").start()
         self.settings = settings
@@ -113,7 +112,7 @@ class Actions:
         as_of: str | None = None,
     ) -> Iterator[ChatUpdate]:
         """Answer `question` in the conversation `turns` (as of a date, default today), streaming the draft, then the verified answer."""
-        from rag.pipeline import AnswerError
+        from newsrag.rag.pipeline import AnswerError
 
         question = (question or "").strip()
         turns = list(turns or [])
@@ -161,8 +160,8 @@ class Actions:
     # ----- timeline -----------------------------------------------------------------------------
     def timeline(self, query: str, as_of: str | None = None, filters: Filters | None = None) -> str:
         """The timeline of a story as HTML (the same entries as `newsrag timeline --json`)."""
-        from rag.timeframe import parse_as_of
-        from rag.timeline import TimelineBuilder
+        from newsrag.rag.timeframe import parse_as_of
+        from newsrag.rag.timeline import TimelineBuilder
 
         query = (query or "").strip()
         if not query:
@@ -189,7 +188,7 @@ class Actions:
 
     def upload(self, files: Sequence[Any], progress: Any = None) -> CollectionView:
         """Save uploaded files inside the store and ingest them; they are searchable on return."""
-        from index.ingest import Ingestor
+        from newsrag.index.ingest import Ingestor
 
         paths = [Path(str(getattr(f, "name", f))) for f in files or []]
         if not paths:
@@ -221,7 +220,7 @@ class Actions:
 
     def delete(self, doc_ids: Sequence[str] | str | None) -> CollectionView:
         """Delete documents from the store (and their uploaded copies)."""
-        from index.ingest import delete_documents
+        from newsrag.index.ingest import delete_documents
 
         ids = [doc_ids] if isinstance(doc_ids, str) else [d for d in doc_ids or [] if d]
         if not ids:

@@ -12,9 +12,9 @@ from typing import Any
 
 import newsrag.offline  # noqa: F401  (analytics and hub look-ups off before gradio loads)
 from newsrag.settings import Settings
-from ui import assets, render
-from ui.actions import BACKENDS, Actions, make_filters, parse_date
-from ui.uploads import FORMAT_SUFFIXES
+from newsrag.ui import assets, render
+from newsrag.ui.actions import BACKENDS, Actions, make_filters, parse_date
+from newsrag.ui.uploads import FORMAT_SUFFIXES
 
 EXAMPLE_QUESTIONS = (
     "What has Iran given Russia?",
@@ -32,11 +32,10 @@ UPLOAD_TYPES = [*FORMAT_SUFFIXES, ".gz"]
 UPLOAD_CACHE_CLEANUP = (3600, 3600)
 
 
-def build_app(settings: Settings, actions: Actions | None = None):
+def build_app(settings: Settings, actions: Actions):
     """The page over the store and answer backend that `settings` choose."""
     import gradio as gr
 
-    actions = actions or Actions(settings)
     view = actions.collection()
 
     with gr.Blocks(

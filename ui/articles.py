@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from index.documents import assemble_article
+from newsrag.index.documents import assemble_article
 
 
 def article_texts(store: Any, doc_ids: Iterable[str]) -> dict[str, str]:

@@ -51,7 +51,7 @@ def _truncate_bytes(text: str, limit: int) -> str:
 
 def is_supported(name: str) -> bool:
     """Whether `newsrag ingest` reads files with this name (the loaders decide)."""
-    from index.loaders import is_supported as loader_reads
+    from newsrag.index.loaders import is_supported as loader_reads
 
     return loader_reads(Path(name))
 

@@ -58,15 +58,15 @@ def get_llm(settings: LLMSettings, home: Path) -> LLM | None:
     if backend == "extractive":
         return None
     if backend == "local":
-        from rag.backends.llamacpp import local_llm
+        from newsrag.rag.backends.llamacpp import local_llm
 
         return local_llm(settings, home)
     if backend == "openai":
-        from rag.backends.remote import openai_llm
+        from newsrag.rag.backends.remote import openai_llm
 
         return openai_llm(settings)
     if backend == "ollama":
-        from rag.backends.remote import ollama_llm
+        from newsrag.rag.backends.remote import ollama_llm
 
         return ollama_llm(settings)
     raise BackendError(f"unknown answer backend {backend!r}; choose local, openai, ollama or extractive")

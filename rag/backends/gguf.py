@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.backends import LOCAL_MODEL_EXTRA_HINT, BackendError
+from newsrag.rag.backends import LOCAL_MODEL_EXTRA_HINT, BackendError
 
 logger = logging.getLogger(__name__)
 MODELS_FOLDER = "models"

@@ -44,8 +44,8 @@ from llama_index.core.bridge.pydantic import Field
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.custom import CustomLLM
 
-from rag.backends import BackendError, ContextOverflowError, missing_package
-from rag.backends.gguf import resolve_model_path
+from newsrag.rag.backends import BackendError, ContextOverflowError, missing_package
+from newsrag.rag.backends.gguf import resolve_model_path
 
 if TYPE_CHECKING:
     from newsrag.settings import LLMSettings

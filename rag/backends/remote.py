@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rag.backends import BackendError, missing_package
+from newsrag.rag.backends import BackendError, missing_package
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM

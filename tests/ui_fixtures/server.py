@@ -36,8 +36,8 @@ class RunningApp:
 
 def make_store(path: Path, encoder: Any, sources: Sequence[Path], **sections: Any):
     """Settings for a fresh embedded store at `path` holding the articles under `sources`."""
-    from index.ingest import Ingestor
     from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
     from newsrag.settings import load_settings
 
     overrides = {"store": {"path": str(path)}, "llm": {"backend": "extractive"}, "serve": {"port": free_port()}, **sections}
@@ -49,7 +49,7 @@ def make_store(path: Path, encoder: Any, sources: Sequence[Path], **sections: An
 
 def start_app(settings: Any) -> RunningApp:
     """Serve the chat exactly as `newsrag serve` does (same `launch`), without blocking."""
-    from ui.commands import launch
+    from newsrag.commands.serve import launch
 
     demo = launch(settings, block=False, quiet=True)
     url = f"http://127.0.0.1:{settings.serve.port}/"

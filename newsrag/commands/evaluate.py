@@ -9,21 +9,13 @@ and prints the main figures.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-# The shared evaluation data (read-only); `NEWSRAG_EVAL_DATA` points elsewhere.
-SHARED = Path(os.environ.get("NEWSRAG_EVAL_DATA", "/work/shared"))
-DEV_CORPUS = SHARED / "corpus" / "realtimeqa" / "dev_corpus.jsonl.gz"
-DEV_QUESTIONS = SHARED / "corpus" / "realtimeqa" / "dev_questions.jsonl"
-SEED_CORPUS = SHARED / "corpus" / "seed-articles"
-SEED_QUESTIONS = SHARED / "eval" / "seed_dev.jsonl"
-TOPIC_CORPUS = SHARED / "corpus" / "realtimeqa" / "topic_ukraine_russia_iran.jsonl.gz"
-# Questions written for this repository over the topic corpus, before any tuning on them.
-WRITTEN_QUESTIONS = Path(__file__).resolve().parent / "questions" / "topic_written.jsonl"
+from newsrag.eval.datasets import DEV_CORPUS, DEV_QUESTIONS, SEED_CORPUS, SEED_QUESTIONS, SHARED, TOPIC_CORPUS, WRITTEN_QUESTIONS  # noqa: F401
+
 DEFAULT_SIZES = "1000,10000,20000,50000,100000"
 
 
@@ -110,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace):
-    from newsrag.cli import settings_from
+    from newsrag.commands.common import settings_from
 
     # settings_from reads only the attributes present; --store here is the eval-store folder, not the store.
     view = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "store"})
@@ -118,13 +110,13 @@ def _settings(args: argparse.Namespace):
 
 
 def _usage(message: str):
-    from newsrag.cli import UsageError
+    from newsrag.commands.common import UsageError
 
     return UsageError(message)
 
 
 def _load_questions(path: Path, limit: int | None):
-    from eval.datasets import DatasetError, load_questions
+    from newsrag.eval.datasets import DatasetError, load_questions
 
     try:
         return load_questions(path, limit)
@@ -133,7 +125,7 @@ def _load_questions(path: Path, limit: int | None):
 
 
 def _configs(values: list[str] | None):
-    from eval.configs import ConfigError, parse_configs
+    from newsrag.eval.configs import ConfigError, parse_configs
 
     try:
         return parse_configs(values)
@@ -142,7 +134,7 @@ def _configs(values: list[str] | None):
 
 
 def _report(kind: str, title: str, args: argparse.Namespace, argv: list[str]):
-    from eval.report import Report, default_out_dir
+    from newsrag.eval.report import Report, default_out_dir
 
     report = Report(kind, title, args.out or default_out_dir(kind))
     report.data["argv"] = argv
@@ -159,8 +151,8 @@ def _finish(report) -> None:
 
 def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
     """Retrieval metrics for ours and the compared configurations."""
-    from eval import retrieval
-    from eval.report import md_table
+    from newsrag.eval import retrieval
+    from newsrag.eval.report import md_table
 
     if args.top_k < 1:
         raise _usage("--top-k must be at least 1")
@@ -171,7 +163,7 @@ def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
     settings = _settings(args)
     report = _report("retrieval", "newsrag retrieval evaluation", args, argv)
     if args.fit_time:
-        from eval.stores import ensure_store
+        from newsrag.eval.stores import ensure_store
 
         store = ensure_store(settings, args.corpus, args.store, not args.no_progress)
         fitted, table = retrieval.fit_time_priors(questions, store.settings, not args.no_progress)
@@ -197,8 +189,8 @@ def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _judge(args: argparse.Namespace, settings) -> Any:
     """The faithfulness judge, or None when no LLM is available (or it was turned off)."""
-    from eval.answers import FaithfulnessJudge
-    from rag.backends import BackendError, get_llm
+    from newsrag.eval.answers import FaithfulnessJudge
+    from newsrag.rag.backends import BackendError, get_llm
 
     choice = args.judge_backend
     if choice == "none":
@@ -229,9 +221,9 @@ def _deadline(args: argparse.Namespace) -> float | None:
 
 def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
     """Answer metrics for ours and the compared configurations."""
-    from eval import answers
-    from eval.baseline import LlamaIndexBaseline, describe
-    from eval.stores import ensure_store, eval_root
+    from newsrag.eval import answers
+    from newsrag.eval.baseline import LlamaIndexBaseline, describe
+    from newsrag.eval.stores import ensure_store, eval_root
 
     questions = _load_questions(args.questions, args.limit)
     configs = _configs(args.compare)
@@ -277,9 +269,9 @@ def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """Fit the answer stage's context budget and abstention on half A of the labelled cases; report A and B."""
-    from eval import calibrate
-    from eval.stores import ensure_store
-    from rag.pipeline import AnswerPipeline
+    from newsrag.components import open_pipeline
+    from newsrag.eval import calibrate
+    from newsrag.eval.stores import ensure_store
 
     settings = _settings(args)
     sets = calibrate.question_sets(args)
@@ -292,7 +284,7 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     for name, questions_path, corpus in sets:
         questions = _load_questions(questions_path, args.limit)
         store = ensure_store(settings, corpus, args.store, progress)
-        pipeline = AnswerPipeline(store.settings)
+        pipeline = open_pipeline(store.settings)
         needs_rewrite = any(q.history for q in questions)
         _, llm, _ = pipeline._backend(args.backend) if needs_rewrite else (None, None, None)
         cases.extend(calibrate.collect(pipeline, questions, name, llm, progress))
@@ -307,8 +299,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
     """Ingestion throughput, query latency against size, answer latency per backend."""
-    from eval import bench
-    from eval.stores import ensure_store, eval_root
+    from newsrag.eval import bench
+    from newsrag.eval.stores import ensure_store, eval_root
 
     parts = {p.strip() for p in args.what.split(",") if p.strip()}
     unknown = parts - {"ingest", "query", "answer"}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsrag.cli import EXIT_OK, EXIT_PROBLEM, UsageError, filters_from, read_jsonl, settings_from
+from newsrag.commands.common import EXIT_OK, EXIT_PROBLEM, UsageError, filters_from, read_jsonl, settings_from
 
 
 def _load_history(path: Path | None) -> list[list[str]]:
@@ -25,9 +25,9 @@ def _load_history(path: Path | None) -> list[list[str]]:
 
 
 def _pipeline(args: argparse.Namespace):
-    from rag.pipeline import AnswerPipeline
+    from newsrag.components import open_pipeline
 
-    return AnswerPipeline(settings_from(args))
+    return open_pipeline(settings_from(args))
 
 
 def print_sources(answer, out=sys.stdout) -> None:
@@ -59,7 +59,7 @@ def _stream_to_terminal(pipeline, question: str, history, filters, out=sys.stdou
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question (or a batch file) with cited passages."""
-    from rag.pipeline import AnswerError
+    from newsrag.rag.pipeline import AnswerError
 
     if (args.question is None) == (args.batch is None):
         raise UsageError("give a QUESTION or --batch FILE, not both")
@@ -101,7 +101,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal chat: streamed answers, sources after each, follow-ups understood."""
-    from rag.pipeline import AnswerError
+    from newsrag.rag.pipeline import AnswerError
 
     pipeline = _pipeline(args)
     filters = filters_from(args)
@@ -132,7 +132,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_timeline(args: argparse.Namespace) -> int:
     """The articles matching a query in date order, each with its best-matching sentence."""
-    from newsrag.cli import as_of_date, check_text
+    from newsrag.commands.common import as_of_date, check_text
     from newsrag.components import open_timeline
 
     query = check_text(args.query, "query")

@@ -26,7 +26,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
         return None
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
-        from newsrag.cli import UsageError
+        from newsrag.commands.common import UsageError
 
         raise UsageError("--auth must be USER:PASS (both non-empty)")
     return user, password
@@ -55,9 +55,11 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
 
 def launch(settings: Settings, auth: tuple[str, str] | None = None, block: bool = True, quiet: bool = False) -> Any:
     """Build the page and serve it; returns the running `gr.Blocks` (when `block` is false)."""
-    from ui.app import CHAT_CONCURRENCY, build_app, launch_options
+    from newsrag.components import open_pipeline
+    from newsrag.ui.actions import Actions
+    from newsrag.ui.app import CHAT_CONCURRENCY, build_app, launch_options
 
-    demo = build_app(settings)
+    demo = build_app(settings, Actions(settings, open_pipeline(settings)))
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     demo.launch(
         server_name=settings.serve.host,
@@ -85,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"newsrag serve: {INSTALL_HINT}", file=sys.stderr)
         return 1
-    from newsrag.cli import settings_from
+    from newsrag.commands.common import settings_from
 
     settings = settings_from(args)
     auth = parse_auth(settings.serve.auth)
