@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from newsrag.rag.answer import Answer, Citation
 from newsrag.rag.answerability import AnswerabilityModel, Verdict
@@ -71,6 +71,24 @@ def check_question(question: str) -> str:
     if unreadable > len(cleaned) // 10:
         raise AnswerError("the question is not readable text")
     return cleaned
+
+
+@dataclass
+class AnswerJob:
+    """One answer being written: what it rests on, and the record it keeps as it goes.
+
+    `notes` and `timings` are the answer's own (filled in here); `passages` grows when `widen`
+    reads the best articles whole for a list or yes/no answer (earlier numbers stay valid).
+    """
+
+    question: str  # the standalone question
+    passages: list[Passage]
+    evidence: Evidence
+    llm: Any | None  # None: quote the evidence (extractive)
+    widen: Callable[[], tuple[list[Passage], Evidence]]
+    notes: list[str]
+    timings: dict[str, float]
+    began: float  # time.perf_counter() when writing began
 
 
 class AnswerPipeline:
@@ -151,9 +169,18 @@ class AnswerPipeline:
             yield StreamEvent("token", ABSTAIN_ANSWER)
             answer.answer, answer.abstained = ABSTAIN_ANSWER, True
         else:
-            widen = functools.partial(self._widen, question, standalone, history, passages, filters, as_of)
-            verified = yield from self._generate(standalone, passages, evidence, widen, llm, answer.notes, timings, generate_began)
-            self._fill(answer, verified, passages)
+            job = AnswerJob(
+                question=standalone,
+                passages=passages,
+                evidence=evidence,
+                llm=llm,
+                widen=functools.partial(self._widen, question, standalone, history, passages, filters, as_of),
+                notes=answer.notes,
+                timings=timings,
+                began=generate_began,
+            )
+            verified = yield from self._generate(job)
+            self._fill(answer, verified, job.passages)
         timings["generate_s"] = time.perf_counter() - generate_began
         timings["total_s"] = time.perf_counter() - began
         answer.timings = timings
@@ -219,7 +246,11 @@ class AnswerPipeline:
         passages.extend(extra)
         return passages, self._select_evidence(question, standalone, history, passages)
 
-    def _generate(self, question, passages, evidence, widen, llm, notes, timings, began) -> Iterator[StreamEvent]:
+    def _generate(self, job: AnswerJob) -> Iterator[StreamEvent]:
+        """Write the answer (model or quotes), check it, complete it; yields tokens, returns the checked answer."""
+        question, passages, evidence, llm, notes, timings, began = (
+            job.question, job.passages, job.evidence, job.llm, job.notes, job.timings, job.began
+        )  # fmt: skip
         checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True, settings=self.settings.answer.citations)
         relevant = evidence.relevant()
         disputed = [(s.passage, s.text) for s in evidence.top() if s.score >= self.settings.answer.anchor_share * evidence.best_score]
@@ -231,7 +262,7 @@ class AnswerPipeline:
             before = _in_passage_numbers(draft) if draft.cited else ""
             if not before and question_form(question) != "yes_no":  # an empty yes/no draft may still get what the sources report
                 return draft
-            _, wide_evidence = widen()
+            _, wide_evidence = job.widen()
             completion = self._completer().run(question, before, wide_evidence if wide_evidence.sentences else evidence, passages)
             if completion.text == before:
                 return draft
