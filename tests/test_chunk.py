@@ -25,6 +25,26 @@ def test_sentences_keep_abbreviations_and_offsets():
     assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
+def test_sentences_end_after_an_abbreviation_only_when_a_sentence_follows():
+    text = (
+        "He flew to the U.S. The talks began on Monday. The answer was no. The minister left. "
+        "California Gov. Gavin Newsom has until Sept. 30 to sign it. He reached world No. 1 in May. "
+        "Owensboro, Ky. is on the river. It was 3 p.m. when he left."
+    )
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "He flew to the U.S.",
+        "The talks began on Monday.",
+        "The answer was no.",
+        "The minister left.",
+        "California Gov. Gavin Newsom has until Sept. 30 to sign it.",
+        "He reached world No. 1 in May.",
+        "Owensboro, Ky. is on the river.",
+        "It was 3 p.m. when he left.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
 def test_pack_respects_budget_and_overlap():
     assert pack([10, 10, 10, 10, 10], budget=25, overlap=1) == [(0, 1), (1, 2), (2, 3), (3, 4)]
     assert pack([10, 10, 10, 10, 10], budget=25, overlap=0) == [(0, 1), (2, 3), (4, 4)]
