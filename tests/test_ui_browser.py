@@ -231,11 +231,13 @@ def test_docs_screenshot(session):
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") != "1":
         pytest.skip("set UPDATE_DOCS_SCREENSHOT=1 to refresh docs/screenshot-chat.png")
     answer = session.ask(os.environ.get("DOCS_SCREENSHOT_QUESTION", CITED_QUESTION))
+    assert "nr-grounded" in answer.get_attribute("class"), answer.inner_text()  # the picture shows a cited answer
     answer.locator("a.nr-cite").first.click()
     session.page.wait_for_timeout(1200)
     path = session.screenshot("docs-chat")
     DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, DOCS_SCREENSHOT)
+    assert DOCS_SCREENSHOT.stat().st_size > 20_000  # a real page, not a blank one
 
 
 def test_outlet_filter_applies_to_the_next_question(session):
