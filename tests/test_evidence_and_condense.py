@@ -14,7 +14,7 @@ def test_a_follow_up_takes_the_previous_question_and_a_complete_question_stands_
     assert needs_context("Which one is it?", HISTORY) and not needs_context("Which one is it?", [])
     follow_up = condense_by_rule("Which one is it?", HISTORY)
     assert follow_up.startswith("Which one is it?") and "Hezbollah" in follow_up
-    assert "White House said" not in follow_up  # the previous answer is not part of the question
+    assert "[1]" not in follow_up  # the last exchange, without its citation markers
     standalone = "What has Iran given Russia in exchange for fighter jets and helicopters?"
     assert condense_by_rule(standalone, HISTORY) == standalone
 
