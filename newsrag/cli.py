@@ -98,7 +98,11 @@ def _watch(args: argparse.Namespace, settings, ingestor) -> int:
         file=sys.stderr,
         flush=True,
     )
-    FolderWatcher(ingestor, folders, settle, on_line=lambda line: print(line, file=sys.stderr, flush=True)).run()
+    try:
+        FolderWatcher(ingestor, folders, settle, on_line=lambda line: print(line, file=sys.stderr, flush=True)).run()
+    except KeyboardInterrupt:  # Ctrl-C outside the wait for changes (while a batch was being ingested)
+        print("newsrag: stopped watching; a batch was interrupted and the next ingest completes it", file=sys.stderr)
+        return EXIT_OK
     print("newsrag: stopped watching", file=sys.stderr)
     return EXIT_OK
 
