@@ -1,8 +1,10 @@
 """newsrag: grounded question answering over a collection of news articles.
 
-This package holds what every room of the product shares: the settings model, the
-offline guard and the command line. The work itself lives in the sibling packages
-`index` (articles in), `rag` (answers out), `ui` (browser chat) and `eval` (scores).
+One installed package. Its core is `settings`, `messages` and `offline` (they import nothing of
+ours); the work lives in the subpackages `newsrag.index` (articles in, the `index/` folder),
+`newsrag.rag` (answers out, `rag/`), `newsrag.ui` (browser chat, `ui/`) and `newsrag.eval`
+(scores, `eval/`); `components` builds the parts from the settings, and `cli` with `commands`
+is the command line on top, which nothing imports. tests/test_layering.py keeps it so.
 """
 
 __version__ = "0.1.0"
