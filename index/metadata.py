@@ -80,12 +80,21 @@ FIELD_ALIASES = {
 }
 
 
+# Publication dates newsrag believes: none before the first daily papers an archive would hold,
+# none after tomorrow (a clock or time zone may run a day ahead). Anything else is a typo or the
+# date of an event in the text, and the article is kept as undated instead (an editor's bounds).
+EARLIEST_PUBLICATION = dt.date(1850, 1, 1)
+LATEST_PUBLICATION_DAYS_AHEAD = 1
+
+
 def _valid_date(year: int, month: int, day: int) -> str:
-    """ISO string for the date, or "" when the numbers do not make a calendar date."""
+    """ISO string for the date, or "" when the numbers do not make a calendar date or a plausible publication date."""
     try:
-        return dt.date(year, month, day).isoformat()
+        date = dt.date(year, month, day)
     except ValueError:
         return ""
+    latest = dt.date.today() + dt.timedelta(days=LATEST_PUBLICATION_DAYS_AHEAD)
+    return date.isoformat() if EARLIEST_PUBLICATION <= date <= latest else ""
 
 
 def _month_number(value: str) -> int:

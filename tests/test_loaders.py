@@ -492,3 +492,15 @@ def test_shared_corpora_load_cleaned(corpus: Path) -> None:
         pytest.skip(f"{corpus} not found")
     result = load_file(corpus, corpus.parent, CLEAN)
     assert len(result.documents) > 900 and all(d.text.strip() for d in result.documents)
+
+
+def test_publication_dates_are_read_in_any_usual_form_and_implausible_ones_dropped():
+    import datetime as dt
+
+    from newsrag.index.metadata import normalise_date
+
+    assert normalise_date("2022/06/12") == normalise_date("June 12, 2022") == normalise_date("20220612") == "2022-06-12"
+    assert normalise_date("2022-02-30") == ""  # not a calendar date
+    assert normalise_date("1492-10-12") == ""  # before any newspaper archive
+    next_year = dt.date.today().year + 1
+    assert normalise_date(f"{next_year}-01-15") == ""  # a publication date cannot be in the future
