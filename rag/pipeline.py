@@ -311,11 +311,14 @@ class AnswerPipeline:
 
     def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage]) -> Evidence:
         """Score sentences against the user's words; a follow-up adds the previous question's
-        words (not the previous answer's, which the user has already read)."""
+        words (not the previous answer's, which the user has already read). When a model rewrote
+        the follow-up ("What nickname was he known by?" -> "... was Viktor Bout known by?"), its
+        rewrite is what the sentences must answer: it names whom "he" means."""
         if standalone == question or not history:
             return self._selector().run(question, passages)
         previous_question, previous_answer = history[-1]
-        return self._selector().run(f"{question} {previous_question}", passages, focus=question, said=previous_answer)
+        focus = standalone if _judged_question(question, standalone, history) == standalone else question
+        return self._selector().run(f"{focus} {previous_question}", passages, focus=focus, said=previous_answer)
 
     def _prompt(self, question: str, passages: list[Passage], blocks: list[ContextBlock]) -> tuple[list[int], str]:
         """Sources block of the chosen context, the passage of the best sentence first.
