@@ -150,3 +150,14 @@ def test_a_planted_vague_article_does_not_crowd_out_the_facts(tmp_path, encoder)
     assert any(word in answer.answer.lower() for word in ("drone", "artillery", "ammunition"))
     planted = [c for c in answer.to_json()["citations"] if c["doc_id"] == "planted.txt"]
     assert all(c["instructions"] for c in planted)
+
+
+def test_a_model_rewrite_of_a_follow_up_steers_the_evidence(seed_pipeline):
+    """The rewrite names what the pronoun meant; the evidence is scored against it."""
+    history = [("Which group was preparing to give air defense to Hezbollah?", "The Wagner Group was, at Russia's direction [1].")]
+    question = "Which system might it provide?"
+    rewrite = "Which air defense system might the Wagner Group provide to Hezbollah?"
+    passages = seed_pipeline.retriever.run(rewrite, top_k=5)
+    best = [s.text for s in seed_pipeline._select_evidence(question, rewrite, history, passages).top(3)]
+    assert "Pantsir" in " ".join(best)
+    assert all("Wagner" in text or "Hezbollah" in text for text in best), best  # about whom "it" means
