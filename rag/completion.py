@@ -29,7 +29,7 @@ from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, 
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
-from newsrag.rag.terms import ENTITY, content_terms, term_present
+from newsrag.rag.terms import content_terms, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
 # "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).
@@ -72,26 +72,6 @@ def question_form(question: str) -> str:
     return "single"
 
 
-def asked_count(question: str) -> int | None:
-    """How many items the question asks for ("which four prisoners" -> 4), if it says."""
-    match = _COUNT.search(question)
-    if not match:
-        return None
-    word = match.group(1).lower()
-    return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
-
-
-def new_names(question: str, text: str) -> list[str]:
-    """The names (runs of capitalised words) of `text` that the question does not hold."""
-    asked = set(content_terms(question))
-    names = []
-    for match in ENTITY.finditer(MARKER.sub(" ", text)):
-        terms = content_terms(match.group(0))
-        if terms and not all(term_present(t, asked) for t in terms) and match.group(0) not in names:
-            names.append(match.group(0))
-    return names
-
-
 @dataclass
 class Completion:
     """An answer (markers: 1-based passage numbers) with what completing it added."""
@@ -128,9 +108,6 @@ class AnswerCompleter:
         questions a name the answer lacks (the items of "which countries" are names), otherwise
         content words the answer lacks."""
         plain = _plain(text)
-        count = asked_count(question)
-        if count and len(new_names(question, plain)) >= count:  # "which two cosmonauts" already named two
-            return Completion(text)
         said = set(content_terms(f"{question} {plain}"))
         named = f"{question} {plain}"
         wants_names = bool(ASKS_FOR_NAMES.search(question))

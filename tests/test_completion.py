@@ -114,13 +114,3 @@ def test_a_model_saying_the_sources_do_not_answer_is_told_apart_from_a_negative_
         assert MODEL_ABSTAINS.search(abstains), abstains
     for answers in ("China does not provide lethal aid to Russia [1].", "Iran did not deny it [2]."):
         assert not MODEL_ABSTAINS.search(answers), answers
-
-
-def test_a_counted_list_that_names_its_count_is_complete():
-    evidence = _evidence(
-        (0, "Sergei Ryazansky and Oleg Kotov will carry the torch on a spacewalk.", 0.9),
-        (1, "Dmitry Chernyshenko said the spacewalk would be a historic moment for the relay.", 0.8),
-    )
-    answer = "Sergei Ryazansky and Oleg Kotov will carry the torch [1]."
-    assert COMPLETER.run("Which two cosmonauts will carry the torch on a spacewalk?", answer, evidence, []).text == answer
-    assert "Chernyshenko" in COMPLETER.run("Which cosmonauts and officials spoke of the spacewalk?", answer, evidence, []).text
