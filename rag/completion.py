@@ -11,7 +11,8 @@ the answer is completed from the evidence, the way an editor completes a reporte
 - A yes/no question is never answered by restating it with "Yes" in front: sentences that add
   nothing to the question are dropped, what the best sources report is quoted with who reports
   it, other speakers on the same topic are quoted too, and every denial or missing confirmation
-  on the topic in any retrieved passage is quoted beside it. A bare "Yes," or "No," is dropped when the other side is there.
+  on the topic in any retrieved passage is quoted beside it. A bare "Yes," or "No," is dropped
+  when the other side is there.
 
 Sentences are added verbatim with passage-number markers; the citation checker then verifies
 them like any other answer sentence.
@@ -134,6 +135,8 @@ class AnswerCompleter:
 
     # ----- yes/no -------------------------------------------------------------------------------
     def _state_sides(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
+        """Drop restatements of the question; add the best report of each of the best articles, other
+        speakers, and the denials on the topic."""
         kept = [
             s.text for s in split_sentences(text) if additions(question, BARE_VERDICT.sub("", s.text, count=1))
         ]  # "Yes, <the question> [1]." asserts what was asked
