@@ -65,9 +65,11 @@ def test_the_generation_advances_with_every_write_and_a_stale_reader_follows(tmp
 
 def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_per_batch(tmp_path):
     import json
+    import queue
     import signal
     import subprocess
     import sys
+    import threading
     import time
     from pathlib import Path
 
@@ -77,19 +79,24 @@ def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_pe
     command = [str(Path(sys.executable).parent / "newsrag"), "ingest", "--watch", str(folder), "--store", str(store), "--settle", "1"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
+    incoming: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [incoming.put(line) for line in process.stderr], daemon=True).start()
 
-    def wait_for(text: str, timeout: float = 120) -> str:
+    def wait_for(text: str, timeout: float) -> str:
         deadline = time.time() + timeout
         while time.time() < deadline:
-            line = process.stderr.readline()
+            try:
+                line = incoming.get(timeout=1)
+            except queue.Empty:
+                assert process.poll() is None, "".join(lines)
+                continue
             lines.append(line)
             if text in line:
                 return line
-            assert process.poll() is None, "".join(lines)
-        raise AssertionError(f"no line with {text!r}: {''.join(lines)}")
+        raise AssertionError(f"no line with {text!r} in {timeout:.0f} s: {''.join(lines)}")
 
     try:
-        assert "1 added" in wait_for("catching up")
+        assert "1 added" in wait_for("catching up", timeout=300)  # the first run may load and export the encoder
         partial = folder / "sub" / "second.txt"
         with open(partial, "w") as handle:  # written in two parts, a second apart: read once, complete
             handle.write("Bridge opens\n\nThe new bridge over the Orlin river ")
@@ -98,16 +105,24 @@ def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_pe
             handle.write("opened to traffic on Tuesday, the mayor said.\n")
         (folder / ".hidden.txt").write_text("Not an article\n\nA hidden file is never read by the watcher at all.\n")
         (folder / "download.txt.part").write_text("half a file")
-        assert "1 added" in wait_for("new or changed")
+        assert "1 added" in wait_for("new or changed", timeout=120)
         (folder / "first.txt").write_text(
             "Harbour reopens\n\nThe harbour of Vessa reopened on Monday after the storm, the port authority said.\n"
         )
-        assert "1 updated" in wait_for("new or changed")
+        assert "1 updated" in wait_for("new or changed", timeout=120)
     finally:
         process.send_signal(signal.SIGINT)
-        _, rest = process.communicate(timeout=60)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError(f"Ctrl-C did not stop the watcher: {''.join(lines)}") from None
+    time.sleep(0.5)  # the reader thread drains the last lines
+    while not incoming.empty():
+        lines.append(incoming.get())
+    rest = "".join(lines)
     assert process.returncode == 0, rest
-    assert "stopped watching" in rest and "Traceback" not in "".join(lines) + rest
+    assert "stopped watching" in rest and "Traceback" not in rest
     stats = json.loads(run_cli("stats", "--store", str(store), "--json").stdout)
     assert stats["documents"] == 2  # first.txt once (updated, not duplicated) and sub/second.txt
     assert stats["generation"] == 3 and stats["updated"].startswith(
