@@ -22,7 +22,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 import newsrag.offline  # noqa: E402,F401  (before any Hugging Face import)
-from bench.encoders import CORPUS, article_passages, read_articles  # noqa: E402
+from encoders import CORPUS, article_passages, read_articles  # noqa: E402  (a sibling script: bench/ is on sys.path when run)
 
 QUESTIONS = CORPUS.parent / "dev_questions.jsonl"
 
