@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-import newsrag.offline  # noqa: E402,F401  (before any Hugging Face import)
 from encoders import CORPUS, article_passages, read_articles  # noqa: E402  (a sibling script: bench/ is on sys.path when run)
+
+import newsrag.offline  # noqa: E402,F401  (before any Hugging Face import)
 
 QUESTIONS = CORPUS.parent / "dev_questions.jsonl"
 
