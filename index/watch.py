@@ -39,10 +39,13 @@ class FolderWatcher:
         self.on_line = on_line
 
     def run(self, stop: threading.Event | None = None) -> int:
-        """Watch until `stop` is set (or Ctrl-C); returns the number of batches ingested after the first."""
+        """Watch until `stop` is set (or Ctrl-C when no `stop` is given); returns the number of batches
+        ingested after the first. A batch being ingested when `stop` is set is finished first."""
         import watchfiles
 
         self._report("catching up", self.ingestor.run(self.folders))
+        if stop is not None and stop.is_set():
+            return 0
         pending: dict[Path, Path] = {}  # file -> the watched folder it is under
         batches = 0
         step_ms = max(50, int(self.settle_s * 500))

@@ -98,11 +98,15 @@ def _watch(args: argparse.Namespace, settings, ingestor) -> int:
         file=sys.stderr,
         flush=True,
     )
-    try:
-        FolderWatcher(ingestor, folders, settle, on_line=lambda line: print(line, file=sys.stderr, flush=True)).run()
-    except KeyboardInterrupt:  # Ctrl-C outside the wait for changes (while a batch was being ingested)
-        print("newsrag: stopped watching; a batch was interrupted and the next ingest completes it", file=sys.stderr)
-        return EXIT_OK
+    import signal
+    import threading
+
+    # Ctrl-C and a service manager's SIGTERM finish the batch being ingested, then stop. Set here
+    # explicitly: a process started in the background by a script inherits SIGINT ignored.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    FolderWatcher(ingestor, folders, settle, on_line=lambda line: print(line, file=sys.stderr, flush=True)).run(stop)
     print("newsrag: stopped watching", file=sys.stderr)
     return EXIT_OK
 

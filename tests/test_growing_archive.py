@@ -111,7 +111,7 @@ def test_ingest_watch_reads_new_and_changed_files_once_complete_with_one_line_pe
         )
         assert "1 updated" in wait_for("new or changed", timeout=120)
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)  # Ctrl-C (SIGTERM does the same)
         try:
             process.wait(timeout=120)
         except subprocess.TimeoutExpired:
