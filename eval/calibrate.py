@@ -94,7 +94,12 @@ def collect(pipeline, questions: Sequence[Question], set_name: str, llm=None, pr
     cases: list[Case] = []
     for question in tqdm(questions, desc=set_name, unit="q", file=sys.stderr, disable=not progress or None, leave=False):
         history = [tuple(t) for t in question.history]
-        standalone = condense_with_llm(question.question, history, llm) if llm is not None else condense_by_rule(question.question, history)
+        terms = pipeline.settings.answer.follow_up_terms
+        standalone = (
+            condense_with_llm(question.question, history, llm, terms)
+            if llm is not None
+            else condense_by_rule(question.question, history, terms)
+        )
         variants = [("as asked", None, question.answerable)]
         if question.dataset == "realtimeqa" and question.gold_docs:
             variants.append(("without its articles", Filters(exclude_doc_ids=[*question.gold_docs, *question.silver_docs]), False))

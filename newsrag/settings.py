@@ -128,6 +128,7 @@ class AbstentionSettings(BaseModel):
     threshold: float = Field(
         0.5306, ge=0, le=1, description="Answer when the probability reaches this (answers 90% of half A's answerable cases)"
     )
+    candidate_sentences: int = Field(3, ge=1, le=20, description="Best sentences the 'candidate' feature reads (part of the fitted model)")
 
 
 class EvidenceSettings(BaseModel):
@@ -198,6 +199,9 @@ class AnswerSettings(BaseModel):
     evidence: EvidenceSettings = EvidenceSettings()
     citations: CitationSettings = CitationSettings()
     completion: CompletionSettings = CompletionSettings()
+    follow_up_terms: int = Field(
+        4, ge=0, le=20, description="A question with fewer content words than this leans on the conversation (rag/condense.py; editorial)"
+    )
     quoted_sentences: int = Field(3, ge=1, le=10, description="Sentences an extractive answer quotes at most (rag/extractive.py)")
     quoted_share: float = Field(0.75, ge=0, le=1, description="...each scoring at least this share of the best one")
 

@@ -39,8 +39,6 @@ FEATURES = (
     "missing_rarity",  # the rarest word of the question's names that no passage holds (IDF scaled 0..1; 0 when none is missing)
     "candidate",  # share of the best sentences holding a specific of the kind asked for that the question lacks
 )
-# How many of the best sentences are looked at for a candidate answer.
-CANDIDATE_SENTENCES = 3
 
 
 @dataclass
@@ -52,8 +50,11 @@ class Verdict:
     features: dict[str, float] = field(default_factory=dict)
 
 
-def measure(question: str, evidence: Evidence, passages: list[Passage], weights: TermWeights) -> dict[str, float]:
-    """The answerability features of `question` against its evidence and passages."""
+def measure(
+    question: str, evidence: Evidence, passages: list[Passage], weights: TermWeights, candidate_sentences: int = 3
+) -> dict[str, float]:
+    """The answerability features of `question` against its evidence and passages (`candidate_sentences`:
+    `AbstentionSettings.candidate_sentences`)."""
     wanted = content_terms(question)
     entities = question_entities(question)
     best = evidence.sentences[0] if evidence.sentences else None
@@ -74,15 +75,15 @@ def measure(question: str, evidence: Evidence, passages: list[Passage], weights:
         "article_coverage": max((weights.coverage(wanted, terms, skip_unknown=True) for terms in by_article.values()), default=0.0),
         "article_entities": max((entity_coverage(entities, terms) for terms in by_article.values()), default=0.0),
         "missing_rarity": max((weights.weight(t) for t in missing), default=0.0) / top_weight,
-        "candidate": candidate_share(question, evidence),
+        "candidate": candidate_share(question, evidence, candidate_sentences),
     }
 
 
-def candidate_share(question: str, evidence: Evidence) -> float:
+def candidate_share(question: str, evidence: Evidence, sentences: int = 3) -> float:
     """Share of the best sentences that hold something of the kind the question asks for (a number for
     "how many", a date for "when", a name otherwise) that the question itself does not name."""
     kind = asked_kind(question)
-    top = evidence.sentences[:CANDIDATE_SENTENCES]
+    top = evidence.sentences[:sentences]
     if not top:
         return 0.0
     found = 0
@@ -109,6 +110,7 @@ class AnswerabilityModel:
         self.intercept = settings.intercept
         self.weights = dict(settings.weights)
         self.threshold = settings.threshold
+        self.candidate_sentences = settings.candidate_sentences
 
     def probability(self, features: dict[str, float]) -> float:
         """The calibrated probability that the articles answer the question."""
@@ -119,6 +121,6 @@ class AnswerabilityModel:
         """The verdict for one question (no evidence at all: not answerable)."""
         if not evidence.sentences:
             return Verdict(0.0, False, {})
-        features = measure(question, evidence, passages, weights)
+        features = measure(question, evidence, passages, weights, self.candidate_sentences)
         probability = self.probability(features)
         return Verdict(probability, probability >= self.threshold, features)

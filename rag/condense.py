@@ -19,37 +19,38 @@ History = Sequence[Sequence[str]]
 # Words that point back into the conversation.
 ANAPHORA = re.compile(r"\b(he|she|it|its|they|them|their|this|that|these|those|his|her|him|there|then|the same)\b", re.I)
 MARKERS = re.compile(r"\[\d+\]")
-# A question with fewer content words than this leans on the conversation.
+# A question with fewer content words than this leans on the conversation (the default of
+# `AnswerSettings.follow_up_terms`).
 SHORT_QUESTION_TERMS = 4
 
 
-def needs_context(question: str, history: History) -> bool:
+def needs_context(question: str, history: History, short_terms: int = SHORT_QUESTION_TERMS) -> bool:
     """Whether the question leans on earlier turns (a pronoun, or too few words of its own)."""
     if not history:
         return False
-    return bool(ANAPHORA.search(question)) or len(content_terms(question)) < SHORT_QUESTION_TERMS
+    return bool(ANAPHORA.search(question)) or len(content_terms(question)) < short_terms
 
 
-def condense_by_rule(question: str, history: History) -> str:
+def condense_by_rule(question: str, history: History, short_terms: int = SHORT_QUESTION_TERMS) -> str:
     """The question followed by the last exchange, without its citation markers."""
-    if not needs_context(question, history):
+    if not needs_context(question, history, short_terms):
         return question
     user, assistant = (list(history[-1]) + ["", ""])[:2]
     context = MARKERS.sub("", f"{user} {assistant}")
     return f"{question} ({' '.join(context.split())})"
 
 
-def condense_with_llm(question: str, history: History, llm) -> str:
+def condense_with_llm(question: str, history: History, llm, short_terms: int = SHORT_QUESTION_TERMS) -> str:
     """An LLM rewrite of the question, kept only if it stays on the conversation's topic."""
-    if not needs_context(question, history):
+    if not needs_context(question, history, short_terms):
         return question
     turns = "\n".join(f"User: {u}\nAssistant: {MARKERS.sub('', a)}" for u, a in list(history)[-3:])
     try:
         rewritten = str(llm.complete(CONDENSE_PROMPT.format(history=turns, question=question))).strip().splitlines()[0]
     except Exception:  # a failing server must not lose the question
-        return condense_by_rule(question, history)
+        return condense_by_rule(question, history, short_terms)
     known = set(content_terms(" ".join(" ".join(turn) for turn in history) + " " + question))
     new_terms = set(content_terms(rewritten))
     if not rewritten or len(rewritten) > 400 or not new_terms or len(new_terms - known) > len(new_terms) // 2:
-        return condense_by_rule(question, history)  # the model wandered off: trust the rule
+        return condense_by_rule(question, history, short_terms)  # the model wandered off: trust the rule
     return rewritten

@@ -150,7 +150,8 @@ class AnswerPipeline:
         history = [tuple(turn[:2]) for turn in history if len(turn) >= 2]
         backend, llm, notes = self._backend(backend)
         began = time.perf_counter()
-        standalone = condense_with_llm(question, history, llm) if llm is not None else condense_by_rule(question, history)
+        terms = self.settings.answer.follow_up_terms
+        standalone = condense_with_llm(question, history, llm, terms) if llm is not None else condense_by_rule(question, history, terms)
         yield StreamEvent("status", "searching the articles")
         passages, evidence, verdict = self.gather(question, standalone, history, filters, top_k, as_of)
         timings = {"retrieve_s": time.perf_counter() - began}

@@ -101,6 +101,7 @@ class _Abstention:
     intercept = -1.0
     weights = {"best_score": 2.0, "missing_rarity": -4.0}
     threshold = 0.5
+    candidate_sentences = 3
 
 
 def test_answerability_is_a_logistic_score_over_the_named_features():
