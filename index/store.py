@@ -279,13 +279,16 @@ class ChunkStore:
     # ----- generation --------------------------------------------------------------------------
     def generation(self) -> int:
         """The store's write count, kept in Chroma's collection metadata so that every process and
-        machine sees the same one: a keyword index built at an older generation is out of date.
-        Read fresh from Chroma (a few milliseconds), never from the cached collection object."""
+        machine sees the same one: a keyword index built at an older generation is out of date."""
+        return int(self._fresh_metadata().get(GENERATION_KEY, 0))
+
+    def _fresh_metadata(self) -> dict[str, Any]:
+        """The collection's metadata read from Chroma now (a few milliseconds), never from the cached
+        collection object, which does not see other processes' writes; empty when there is none."""
         try:
-            collection = self.client.get_collection(self.collection_name)
+            return dict(self.client.get_collection(self.collection_name).metadata or {})
         except Exception:
-            return 0
-        return int((collection.metadata or {}).get(GENERATION_KEY, 0))
+            return {}
 
     def _reopen(self) -> None:
         """Open an embedded Chroma store afresh, so that writes by other processes are seen.
@@ -305,7 +308,7 @@ class ChunkStore:
 
     def _set_generation(self, generation: int) -> None:
         collection = self.collection(create=True)
-        metadata = dict(self.client.get_collection(self.collection_name).metadata or {})
+        metadata = dict(self.client.get_collection(self.collection_name).metadata or {})  # fresh; a failure must not drop the rest
         metadata[GENERATION_KEY] = generation
         metadata[UPDATED_KEY] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         metadata.pop("hnsw:space", None)
@@ -424,10 +427,7 @@ class ChunkStore:
 
     def last_update(self) -> str:
         """When the last write finished (UTC, ISO 8601); "" for a store written before it was recorded."""
-        try:
-            return str((self.client.get_collection(self.collection_name).metadata or {}).get(UPDATED_KEY, ""))
-        except Exception:
-            return ""
+        return str(self._fresh_metadata().get(UPDATED_KEY, ""))
 
     def stats(self) -> dict[str, Any]:
         """Documents, chunks, model and location: what `newsrag stats` shows."""

@@ -68,7 +68,9 @@ class FolderWatcher:
         return batches
 
     def _is_article(self, path: Path) -> bool:
-        relative = path.relative_to(self._root_of(path)) if self._root_of(path) else path
+        """A file a loader reads, with no hidden part in its path under the watched folder."""
+        root = self._root_of(path)
+        relative = path.relative_to(root) if root in path.parents else path
         return is_supported(path) and not any(part.startswith(".") for part in relative.parts)
 
     def _root_of(self, path: Path) -> Path:

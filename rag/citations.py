@@ -72,7 +72,7 @@ class CitationChecker:
         ]
         kept: list[tuple[str, list[int]]] = []
         notes: list[str] = []
-        for sentence in _answer_sentences(answer):
+        for sentence in answer_sentences(answer):
             claim = re.sub(r"\s+([\"'”’)]+)$", r"\1", MARKER.sub("", sentence).strip())  # 'warfare. "' -> 'warfare."'
             terms = content_terms(claim)
             cited = [n - 1 for n in markers_in(sentence)]
@@ -207,7 +207,7 @@ def attach_markers(claim: str, numbers: list[int]) -> str:
     return f"{claim} {markers}"
 
 
-def _answer_sentences(answer: str) -> list[str]:
+def answer_sentences(answer: str) -> list[str]:
     """Sentences of an answer, with a marker that trails a period kept on its sentence."""
     sentences: list[str] = []
     for sentence in split_sentences(answer):

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from typing import Mapping
 
-from newsrag.rag.citations import MARKER, _answer_sentences, markers_in
+from newsrag.rag.citations import MARKER, answer_sentences, markers_in
 from newsrag.rag.claims import speaker_of
 from newsrag.rag.specifics import MONTH, SENTENCE_OPENERS
 
@@ -38,7 +38,7 @@ def with_dates(text: str, published: Mapping[int, str]) -> str:
 
     `published` maps citation numbers (as in the text's markers) to their article's YYYY-MM-DD date.
     """
-    sentences = _answer_sentences(text)
+    sentences = answer_sentences(text)
     months = [min((m for n in markers_in(s) if (m := month_of(published.get(n, "")))), default=None) for s in sentences]
     if len({m for m in months if m is not None}) < 2:
         return text

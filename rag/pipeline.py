@@ -29,7 +29,7 @@ from newsrag.rag.extractive import compose
 from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
 from newsrag.rag.specifics import adds_to_question
-from newsrag.rag.terms import TermWeights
+from newsrag.rag.terms import StoreTermWeights
 from newsrag.rag.timeframe import parse_as_of
 from newsrag.settings import Settings
 
@@ -109,7 +109,7 @@ class AnswerPipeline:
         self.retriever = retriever
         self._llms: dict[str, object] = {}
         self._llm_lock = threading.Lock()
-        self._weights: tuple[int, TermWeights] | None = None
+        self._term_weights = StoreTermWeights(self.store)
         self.answerability = AnswerabilityModel(settings.answer.abstention)
 
     # ----- public -------------------------------------------------------------------------------
@@ -367,12 +367,6 @@ class AnswerPipeline:
                     notes.append(f"no local model installed ({exc}); answering by quoting the articles")
         llm = self._llms[name]
         return (name if llm is not None else "extractive"), llm, notes
-
-    def _term_weights(self) -> TermWeights:
-        index = self.store.keyword_index()
-        if self._weights is None or self._weights[0] != id(index):
-            self._weights = (id(index), TermWeights.from_keyword_index(index))
-        return self._weights[1]
 
     def _quoted(self, evidence: Evidence) -> str:
         """The extractive answer under this pipeline's settings (markers: passage numbers)."""

@@ -80,6 +80,25 @@ class TermWeights:
         return sum(w for t, w in weights.items() if term_present(t, present)) / total
 
 
+class StoreTermWeights:
+    """The `TermWeights` of a store's current keyword index, built again only when the store has
+    swapped its index (after a write): the answer pipeline and the timeline weigh words this way.
+
+    >>> weights = StoreTermWeights(store)  # doctest: +SKIP
+    >>> weights().weight("pantsir")  # doctest: +SKIP
+    """
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._cached: tuple[object, TermWeights] | None = None  # (the index they were read from, the weights)
+
+    def __call__(self) -> TermWeights:
+        index = self.store.keyword_index()
+        if self._cached is None or self._cached[0] is not index:
+            self._cached = (index, TermWeights.from_keyword_index(index))
+        return self._cached[1]
+
+
 def term_present(term: str, present: set[str]) -> bool:
     """Whether `term` or a stem sharing its first four letters as a prefix relation is in `present`."""
     if term in present:

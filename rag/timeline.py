@@ -19,7 +19,7 @@ from newsrag.index.instructions import looks_like_instruction
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.retrieve import until
-from newsrag.rag.terms import TermWeights, content_terms
+from newsrag.rag.terms import StoreTermWeights, content_terms
 from newsrag.settings import TimelineSettings
 
 UNDATED = "Undated"
@@ -82,8 +82,7 @@ class TimelineBuilder:
 
     def __init__(self, retriever, store, settings: TimelineSettings = TimelineSettings()) -> None:
         self.retriever = retriever
-        self.store = store  # its keyword index weighs the query's words (read per run: the archive grows)
-        self._weights: tuple[int, TermWeights] | None = None
+        self._term_weights = StoreTermWeights(store)  # the store's keyword index weighs the query's words
         self.articles = settings.articles
         self.group_above = settings.group_above
         self.months_above_days = settings.months_above_days
@@ -104,19 +103,12 @@ class TimelineBuilder:
                 score = weights.coverage(wanted, set(content_terms(sentence.text)))
                 if passage.doc_id not in best or score > best[passage.doc_id][0]:
                     best[passage.doc_id] = (score, sentence.text, passage)
-        chosen = [b for b in best.values() if b[0] > 0][:limit]
-        dated = sorted((b for b in chosen if _date(b[2].published)), key=lambda b: (b[2].published[:10], -b[0]))
-        undated = [b for b in chosen if not _date(b[2].published)]
-        grouping = self._grouping([_date(b[2].published) for b in dated])
-        entries = [_entry(score, sentence, passage, _label(_date(passage.published), grouping)) for score, sentence, passage in dated]
-        entries += [_entry(score, sentence, passage, UNDATED) for score, sentence, passage in undated]
+        chosen = [(_date(b[2].published), *b) for b in best.values() if b[0] > 0][:limit]
+        dated = sorted((c for c in chosen if c[0]), key=lambda c: (c[0], -c[1]))
+        grouping = self._grouping([date for date, *_ in dated])
+        entries = [_entry(score, sentence, passage, date, _label(date, grouping)) for date, score, sentence, passage in dated]
+        entries += [_entry(score, sentence, passage, None, UNDATED) for date, score, sentence, passage in chosen if not date]
         return Timeline(query=query, as_of=as_of.isoformat(), grouping=grouping, entries=entries)
-
-    def _term_weights(self) -> TermWeights:
-        index = self.store.keyword_index()
-        if self._weights is None or self._weights[0] != id(index):
-            self._weights = (id(index), TermWeights.from_keyword_index(index))
-        return self._weights[1]
 
     def _grouping(self, dates: list[dt.date]) -> str:
         if len(dates) <= self.group_above:
@@ -140,9 +132,9 @@ def _label(date: dt.date, grouping: str) -> str:
     return f"{date:%B} {date.day}, {date:%Y}"
 
 
-def _entry(score: float, sentence: str, passage: Passage, group: str) -> TimelineEntry:
+def _entry(score: float, sentence: str, passage: Passage, date: dt.date | None, group: str) -> TimelineEntry:
     return TimelineEntry(
-        date=passage.published[:10] if _date(passage.published) else "",
+        date=date.isoformat() if date else "",
         group=group,
         doc_id=passage.doc_id,
         title=passage.title,
