@@ -46,7 +46,7 @@ def reindex(store: ChunkStore, encoder: Encoder, batch_size: int = 32, progress:
         if original is None:  # killed after dropping the original: finish the swap
             side.modify(name=store.collection_name)
             store._collection = None
-            store.finish_writing()
+            store.finish_writing(rebuild=True)  # a new collection: the whole store is new to the index
             report.seconds = time.perf_counter() - began
             return report
         report.chunks = original.count()
@@ -74,6 +74,6 @@ def reindex(store: ChunkStore, encoder: Encoder, batch_size: int = 32, progress:
         client.delete_collection(store.collection_name)
         side.modify(name=store.collection_name)
         store._collection = None
-        store.finish_writing()
+        store.finish_writing(rebuild=True)  # a new collection: the whole store is new to the index
     report.seconds = time.perf_counter() - began
     return report

@@ -3,9 +3,11 @@
 Chroma is the single source of truth. Every chunk carries its document's content hash and
 chunk count, so a document is complete exactly when the store holds `doc_chunks` chunks of one
 hash: that makes re-ingesting idempotent and lets a run that was killed half-way be finished by
-the next one. The keyword index is derived from Chroma; a `dirty` marker written before every
-change and removed after the index was rebuilt tells a later process to rebuild it (and to
-drop half-written documents first) after a crash.
+the next one. The keyword index is derived from Chroma. A write brings it in step at the cost
+of what it wrote (the documents it touched are checked, read back and added as one segment,
+index/keyword.py); a `dirty` marker written before every change and removed after the index
+was saved tells a later process that a writer was killed: that one scans the whole store, drops
+half-written documents and rebuilds the index.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from newsrag.index.documents import Chunk, assemble_article
-from newsrag.index.keyword import KeywordIndex, KeywordRow
+from newsrag.index.keyword import MANIFEST_FILE, KeywordIndex, KeywordRow, Segment, new_segment_name
 from newsrag.settings import Settings
 
 LAYOUT_VERSION = 1
@@ -101,6 +103,8 @@ class ChunkStore:
         self._client = None
         self._collection = None
         self._keyword: KeywordIndex | None = None
+        self._touched: set[str] | None = None  # documents this writing block changed (None: not writing)
+        self._left_dirty = False  # the dirty marker was there when this writing block began: a writer was killed
 
     # ----- where things are -------------------------------------------------------------
     def _local_dir(self) -> Path:
@@ -218,10 +222,13 @@ class ChunkStore:
                 print(f"newsrag: waiting for another process writing to {self.location}", file=sys.stderr)
                 fcntl.flock(lock, fcntl.LOCK_EX)
             self.dirty_marker.parent.mkdir(parents=True, exist_ok=True)
+            self._left_dirty = self.dirty_marker.exists()  # nobody else holds the lock: a writer was killed
+            self._touched = set()
             self.dirty_marker.touch()
             try:
                 yield
             finally:
+                self._touched = None
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def existing(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
@@ -240,6 +247,7 @@ class ChunkStore:
         """Replace the stored chunks of the documents these chunks belong to (call inside `writing`)."""
         collection = self.collection(create=True)
         doc_ids = sorted({c.doc_id for c in chunks})
+        self._touch(doc_ids)
         if doc_ids:
             collection.delete(where={"doc_id": {"$in": doc_ids}})
         batch = max(1, min(self.client.get_max_batch_size(), 5000))
@@ -255,25 +263,80 @@ class ChunkStore:
     def delete(self, doc_ids: Sequence[str]) -> list[str]:
         """Delete documents by id; returns the ids that were present (call inside `writing`)."""
         present = sorted(self.existing(doc_ids))
+        self._touch(present)
         collection = self.collection()
         if present and collection is not None:
             collection.delete(where={"doc_id": {"$in": present}})
         return present
 
-    def finish_writing(self) -> KeywordIndex:
-        """Drop half-written documents, rebuild and save the keyword index, clear the dirty marker."""
+    def _touch(self, doc_ids: Sequence[str]) -> None:
+        if self._touched is not None:
+            self._touched.update(doc_ids)
+
+    def finish_writing(self, rebuild: bool = False) -> KeywordIndex:
+        """Bring the keyword index in step with this write, advance the generation, clear the dirty
+        marker (call inside `writing`, after the last change).
+
+        It costs what the write touched: the documents `replace` and `delete` named are checked
+        (half-written ones dropped), the complete ones read back and indexed as one new segment, the
+        old versions tombstoned. The whole store is scanned and the index rebuilt instead when
+        `rebuild` is set, when the block began with a killed writer's dirty marker, when the index on
+        disk is missing or not at the store's generation, or when the index would not hold what
+        Chroma holds (a write made around `replace`/`delete`).
+        """
+        base = None if rebuild or self._left_dirty or self._touched is None else self._current_index()
+        index = self._advance(base, self._touched) if base is not None else None
+        if index is None:
+            index = self._rebuild()
+        self._set_generation(index.generation)  # after the index is saved: a reader that sees it can load this index
+        self.dirty_marker.unlink(missing_ok=True)
+        self._left_dirty = False
+        if self._touched is not None:
+            self._touched = set()
+        if base is not None:  # the segments of this manifest and the one before stay for readers loading them
+            KeywordIndex.collect_garbage(self.keyword_dir, {*index.segment_names(), *base.segment_names()})
+        self._keyword = index
+        return index
+
+    def _current_index(self) -> KeywordIndex | None:
+        """The keyword index at the store's generation as it stands (before this write advances it), or None."""
+        generation = self.generation()
+        if self._keyword is not None and self._keyword.generation == generation:
+            return self._keyword
+        index = KeywordIndex.load(self.keyword_dir, reuse=self._keyword)
+        return index if index is not None and index.generation == generation else None
+
+    def _advance(self, base: KeywordIndex, touched: set[str]) -> KeywordIndex | None:
+        """`base` after this write, saved (new segments, then the manifest); None when it would not
+        hold what Chroma holds, which only a full rebuild can repair."""
+        documents = self.existing(sorted(touched))
+        broken = sorted(d.doc_id for d in documents.values() if not d.complete)
+        collection = self.collection()
+        if broken and collection is not None:
+            collection.delete(where={"doc_id": {"$in": broken}})
+        complete = sorted(d.doc_id for d in documents.values() if d.complete)
+        generation = base.generation + 1
+        added = None
+        if complete:
+            rows, texts, articles = self._keyword_corpus(complete)
+            added = Segment.build(new_segment_name(generation), rows, texts, articles)
+        index, _ = base.changed(touched, added, generation)
+        if len(index) != self.count():
+            return None
+        index.save_changes(self.keyword_dir)
+        return index
+
+    def _rebuild(self) -> KeywordIndex:
+        """Scan the whole store: drop half-written documents, index every chunk anew, save it."""
         documents = self.scan()
         broken = [d.doc_id for d in documents.values() if not d.complete]
         collection = self.collection()
         if broken and collection is not None:
             collection.delete(where={"doc_id": {"$in": broken}})
         rows, texts, articles = self._keyword_corpus()
-        index = KeywordIndex.build(rows, texts, articles)
-        index.generation = self.generation() + 1
-        index.save(self.keyword_dir)  # saved before the generation moves: a reader that sees it can load this index
-        self._set_generation(index.generation)
-        self.dirty_marker.unlink(missing_ok=True)
-        self._keyword = index
+        generation = self.generation() + 1
+        index = KeywordIndex.build(rows, texts, articles, generation=generation)
+        index.save(self.keyword_dir)
         return index
 
     # ----- generation --------------------------------------------------------------------------
@@ -334,13 +397,23 @@ class ChunkStore:
             _collect(found, page["metadatas"])
         return found
 
-    def _keyword_corpus(self) -> tuple[list[KeywordRow], list[str], dict[str, str]]:
-        """Rows and texts (title + chunk) for the chunk index, and each article's whole text."""
+    def _documents_pages(self, doc_ids: Sequence[str], include: list[str]) -> Iterator[dict[str, Any]]:
+        """The chunks of these documents, a few hundred documents a page."""
+        collection = self.collection()
+        if collection is None:
+            return
+        for start in range(0, len(doc_ids), 500):
+            yield collection.get(where={"doc_id": {"$in": list(doc_ids[start : start + 500])}}, include=include)
+
+    def _keyword_corpus(self, doc_ids: Sequence[str] | None = None) -> tuple[list[KeywordRow], list[str], dict[str, str]]:
+        """Rows and texts (title + chunk) for the chunk index, and each article's whole text: of the
+        whole store, or of the documents `doc_ids` only."""
         rows: list[KeywordRow] = []
         texts: list[str] = []
         pieces: dict[str, list[StoredChunk]] = {}
         titles: dict[str, str] = {}
-        for page in self._pages(["metadatas", "documents"]):
+        include = ["metadatas", "documents"]
+        for page in self._pages(include) if doc_ids is None else self._documents_pages(doc_ids, include):
             for chunk_id, meta, text in zip(page["ids"], page["metadatas"], page["documents"]):
                 doc_id = str(meta["doc_id"])
                 rows.append(KeywordRow(chunk_id, doc_id, str(meta.get("source", "")), str(meta.get("published", ""))))
@@ -358,33 +431,38 @@ class ChunkStore:
 
     def keyword_index(self) -> KeywordIndex:
         """The keyword index at the store's current generation: the one in memory while no process
-        has written since; else the one the writer saved, when it is that generation; else rebuilt
-        from Chroma. A process that another machine wrote to builds its own copy in memory; one
-        whose store was left half-written (the dirty marker) repairs it under the writer lock."""
+        has written since; else the one the writer saved, when it is that generation (catching up
+        loads only the segments this process does not hold yet); else rebuilt from Chroma. A
+        process that another machine wrote to builds its own copy in memory; one whose store was
+        left half-written (the dirty marker) repairs it under the writer lock."""
         current = self.generation()
         if self._keyword is not None and self._keyword.generation == current:
             return self._keyword
         if self._keyword is not None:
             self._reopen()  # another process wrote: embedded Chroma's in-memory segments predate it
         dirty = self.dirty_marker.exists()
-        index = None if dirty else KeywordIndex.load(self.keyword_dir)
-        if (
-            index is not None
-            and index.generation == current
-            and len(index) == self.count()
-            and (not len(index) or index.article_bm25 is not None)
-        ):
-            self._keyword = index  # the last test: an index made before article BM25 is rebuilt
+        index = None if dirty else KeywordIndex.load(self.keyword_dir, reuse=self._keyword)
+        if index is not None and index.generation == current and len(index) == self.count():
+            self._keyword = index
             return index
         if dirty or index is None or index.generation >= current:  # half-written, missing, or not what this store holds: repair
-            with self.writing():
-                index = self.finish_writing()
+            index = self._repair()
         else:  # the store moved on without this machine (another machine wrote): follow it
             rows, texts, articles = self._keyword_corpus()
-            index = KeywordIndex.build(rows, texts, articles)
-            index.generation = current
+            index = KeywordIndex.build(rows, texts, articles, generation=current)
         self._keyword = index
         return index
+
+    def _repair(self) -> KeywordIndex:
+        """Under the writer lock: the index a writer we waited for saved, when it finished cleanly and
+        the index is current; else the whole store scanned, half-written documents dropped, rebuilt."""
+        with self.writing():
+            if not self._left_dirty:
+                index = KeywordIndex.load(self.keyword_dir, reuse=self._keyword)
+                if index is not None and index.generation == self.generation() and len(index) == self.count():
+                    self.dirty_marker.unlink(missing_ok=True)  # nothing was changed under this lock
+                    return index
+            return self.finish_writing(rebuild=True)
 
     def vector_search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
         """The `k` chunks nearest to `vector` (cosine), optionally filtered by metadata."""
@@ -444,8 +522,14 @@ class ChunkStore:
             "undated_documents": sum(1 for d in documents.values() if not d.published),  # ranked as undated by time-aware retrieval
             "embed_model": record.get("embed_model"),
             "embed_dim": record.get("embed_dim"),
-            "keyword_index": "stale" if self.dirty_marker.exists() else ("ready" if (self.keyword_dir / "rows.json").exists() else "none"),
+            "keyword_index": self._keyword_state(),
         }
+
+    def _keyword_state(self) -> str:
+        """ "stale" (a writer was killed or is writing), "ready", or "none" (never built, or an older format)."""
+        if self.dirty_marker.exists():
+            return "stale"
+        return "ready" if (self.keyword_dir / MANIFEST_FILE).exists() else "none"
 
     def drop(self) -> None:
         """Delete the collection and its keyword index (for re-embedding from scratch)."""

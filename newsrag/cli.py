@@ -187,7 +187,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         problems.append(str(exc))
     if args.repair and problems:
         with store.writing():
-            store.finish_writing()
+            store.finish_writing(rebuild=True)
         print("repaired: half-written documents removed, keyword index rebuilt", file=sys.stderr)
         problems = [p for p in problems if "embedded with" in p]
     if args.json:

@@ -89,19 +89,23 @@ def test_article_share_lifts_the_article_that_covers_the_question(seed_store_pat
     assert [h.score for h in mixed] != [h.score for h in plain]
 
 
-def test_store_indexed_before_article_bm25_is_reindexed_once(seed_store_path, tmp_path):
+def test_store_indexed_in_the_older_layout_is_reindexed_once(seed_store_path, tmp_path):
+    """A keyword folder an older newsrag left (one bm25s index, no manifest) is rebuilt on first use."""
     import shutil
 
     from newsrag.components import open_store
-    from newsrag.index.keyword import ARTICLES_DIR
+    from newsrag.index.keyword import MANIFEST_FILE
 
     copy = tmp_path / "store"
     shutil.copytree(seed_store_path, copy)
     store = open_store(make_settings(copy))
-    shutil.rmtree(store.keyword_dir / ARTICLES_DIR)  # as an older newsrag left it
+    shutil.rmtree(store.keyword_dir)
+    store.keyword_dir.mkdir(parents=True)
+    (store.keyword_dir / "rows.json").write_text("[]")  # as an older newsrag left it
+    assert store.stats()["keyword_index"] == "none"
     index = open_store(make_settings(copy)).keyword_index()
-    assert index.article_bm25 is not None and len(index.article_ids) == 5
-    assert (store.keyword_dir / ARTICLES_DIR).is_dir()
+    assert len(index) == store.count() and len(index.article_ids) == 5
+    assert (store.keyword_dir / MANIFEST_FILE).is_file() and store.stats()["keyword_index"] == "ready"
 
 
 def _dated_store(tmp_path, encoder):
@@ -165,8 +169,8 @@ def test_vectors_alone_still_honour_dates(tmp_path, encoder):
     assert "pm-jan" in found and not {"pm-jun", "pm-sep"} & found
 
 
-def test_document_frequencies_read_from_bm25s_match_a_direct_count():
-    """index/keyword.py reads bm25s internals; this fails if a bm25s release changes them."""
+def test_document_frequencies_match_a_direct_count():
+    """What rag/terms.py weighs words by: the chunks that hold each stemmed content term."""
     from newsrag.index.keyword import KeywordIndex, KeywordRow, stemmer
     from newsrag.rag.terms import content_terms
 
