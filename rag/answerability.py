@@ -27,6 +27,7 @@ from newsrag.rag.terms import (
     question_entities,
     term_present,
 )
+from newsrag.rag.timeframe import Timeframe, published_in
 
 # The features, in the order of the fitted weights.
 FEATURES = (
@@ -38,6 +39,7 @@ FEATURES = (
     "article_entities",  # the best share of the question's names that one article's passages name
     "missing_rarity",  # the rarest word of the question's names that no passage holds (IDF scaled 0..1; 0 when none is missing)
     "candidate",  # share of the best sentences holding a specific of the kind asked for that the question lacks
+    "in_window",  # share of the best sentences from articles published in the time the question names (1 when it names none)
 )
 
 
@@ -51,10 +53,15 @@ class Verdict:
 
 
 def measure(
-    question: str, evidence: Evidence, passages: list[Passage], weights: TermWeights, candidate_sentences: int = 3
+    question: str,
+    evidence: Evidence,
+    passages: list[Passage],
+    weights: TermWeights,
+    candidate_sentences: int = 3,
+    frame: Timeframe | None = None,
 ) -> dict[str, float]:
     """The answerability features of `question` against its evidence and passages (`candidate_sentences`:
-    `AbstentionSettings.candidate_sentences`)."""
+    `AbstentionSettings.candidate_sentences`; `frame`: the time the question names, rag/timeframe.py)."""
     wanted = content_terms(question)
     entities = question_entities(question)
     best = evidence.sentences[0] if evidence.sentences else None
@@ -76,7 +83,21 @@ def measure(
         "article_entities": max((entity_coverage(entities, terms) for terms in by_article.values()), default=0.0),
         "missing_rarity": max((weights.weight(t) for t in missing), default=0.0) / top_weight,
         "candidate": candidate_share(question, evidence, candidate_sentences),
+        "in_window": window_share(evidence, passages, frame, candidate_sentences),
     }
+
+
+def window_share(evidence: Evidence, passages: list[Passage], frame: Timeframe | None, sentences: int = 3) -> float:
+    """Share of the best sentences that come from articles published in the time the question names
+    ("this week", "in June"): an archive that holds only older coverage of the topic does not answer
+    what happened this week. 1 when the question names no time; an undated article counts half."""
+    if frame is None or not frame.window:
+        return 1.0
+    top = evidence.sentences[:sentences]
+    if not top:
+        return 0.0
+    inside = [published_in(passages[s.passage].published, frame) for s in top]
+    return sum(0.5 if found is None else float(found) for found in inside) / len(top)
 
 
 def candidate_share(question: str, evidence: Evidence, sentences: int = 3) -> float:
@@ -117,10 +138,12 @@ class AnswerabilityModel:
         z = self.intercept + sum(self.weights.get(name, 0.0) * features.get(name, 0.0) for name in FEATURES)
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
-    def run(self, question: str, evidence: Evidence, passages: list[Passage], weights: TermWeights) -> Verdict:
-        """The verdict for one question (no evidence at all: not answerable)."""
+    def run(
+        self, question: str, evidence: Evidence, passages: list[Passage], weights: TermWeights, frame: Timeframe | None = None
+    ) -> Verdict:
+        """The verdict for one question (no evidence at all: not answerable); `frame`: the time it names."""
         if not evidence.sentences:
             return Verdict(0.0, False, {})
-        features = measure(question, evidence, passages, weights, self.candidate_sentences)
+        features = measure(question, evidence, passages, weights, self.candidate_sentences, frame)
         probability = self.probability(features)
         return Verdict(probability, probability >= self.threshold, features)

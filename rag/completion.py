@@ -30,7 +30,7 @@ from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, 
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
-from newsrag.rag.terms import content_terms, term_present
+from newsrag.rag.terms import content_terms, question_entities, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
 # "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).
@@ -40,6 +40,16 @@ _NOT_PLURAL = frozenset("this its his has was does is us gas news series species
 # "What has Iran given Russia?": the present perfect asks for the record so far, often several things
 # ("What did the minister say at the summit?" asks for one event, and is not a list).
 _OPEN_WHAT = re.compile(r"^\s*what\s+(?:has|have|had)\b", re.I)
+# A sentence that opens with a quotation mark: someone's words, quoted whole.
+QUOTATION = re.compile(r"^\s*[\"“‘']")
+# Words that put a claim in the future or the possible, and words that report it done: the first
+# of them in a sentence tells which it is ("Iran already has been providing ..., and may ..." reports).
+PROSPECTIVE = re.compile(
+    r"\b(?:may|might|could|would|will|shall|(?:plan|plans|planning|seek|seeks|seeking|intend|intends|intending|prepare|prepares|"
+    r"preparing|want|wants|expected|likely|poised|set|about|going|ready) to|consider|considers|considering|possible|possibly|potential)\b",
+    re.I,
+)
+REPORTED_DONE = re.compile(r"\b(?:has|have|had|already|did|was|were)\b|\b\w+ed\b", re.I)
 # Questions whose items are names: "which countries", "who shared the prize".
 ASKS_FOR_NAMES = re.compile(r"\b(?:which|who|whom)\b", re.I)
 # "Who are the candidates", "Who were the victims".
@@ -89,10 +99,11 @@ class AnswerCompleter:
     'Iran has given Russia tank rounds [1]. Iran has sent hundreds of Shahed drones ... [3]. ...'
     """
 
-    def __init__(self, max_items: int, min_new_terms: int, side_sources: int) -> None:
+    def __init__(self, max_items: int, min_new_terms: int, side_sources: int, name_item_share: float = 0.25) -> None:
         self.max_items = max_items  # most sentences added to a list answer
         self.min_new_terms = min_new_terms  # content words an added item must name that the answer does not
         self.side_sources = side_sources  # articles whose report a yes/no answer quotes
+        self.name_item_share = name_item_share  # a sentence naming a new name is an item from this share of the best score
 
     def run(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
         """The completed answer for a question of any form (a single fact is left as it is)."""
@@ -116,7 +127,7 @@ class AnswerCompleter:
             set(content_terms(s.text)) for s in split_sentences(plain)
         ]  # a source sentence the answer already paraphrases is not a new item
         added: list[tuple[int, str]] = []
-        for sentence in self._relevant(evidence):
+        for sentence in self._list_candidates(question, evidence, wants_names):
             if len(added) >= self.max_items:
                 break
             if sentence.text in plain:
@@ -132,6 +143,39 @@ class AnswerCompleter:
             said |= terms
             named += " " + sentence.text
         return Completion(_joined(text, added), added)
+
+    def _list_candidates(self, question: str, evidence: Evidence, wants_names: bool) -> list[EvidenceSentence]:
+        """The sentences that may hold a further item, in the order they are considered.
+
+        - "Which leaders ..." asks for names, and a sentence that names one is often about that
+          one ("Stubb is the president of Finland, ...") and shares few of the question's words: for
+          such questions a sentence from `name_item_share` of the best score may be an item (it must
+          still name someone the answer does not).
+        - "What has Iran given Russia?" names two parties, the first the giver. A sentence naming the
+          second first ("Russia has been helping Iran ...") most often tells the reverse relation:
+          such sentences come after every other candidate.
+        - A sentence that is one quotation ("“Iran's support is expanding,” Kirby said") is
+          someone's view; a list of what happened is built from reported facts first, so
+          quotations come last too.
+        - A question about what was done ("what has X given") is answered with what was done
+          first: a sentence about what may or will be ("Iran is seeking to provide ...",
+          "... may provide ...") comes after those that report it done.
+        """
+        candidates = self._relevant(evidence)
+        if wants_names:
+            floor = self.name_item_share * evidence.best_score
+            candidates += [s for s in evidence.sentences if s not in candidates and s.score >= floor and not s.vague]
+        parties = question_entities(question)
+        reverse = len(parties) == 2
+        done = not PROSPECTIVE.search(question)  # "what has X given" asks what was done, not what may be
+        later = [
+            s
+            for s in candidates
+            if QUOTATION.match(s.text)
+            or (reverse and _mentions_in_order(s.text, parties[1], parties[0]))
+            or (done and _prospective(s.text))
+        ]
+        return [s for s in candidates if s not in later] + later
 
     # ----- yes/no -------------------------------------------------------------------------------
     def _state_sides(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
@@ -200,6 +244,27 @@ class AnswerCompleter:
     def _relevant(self, evidence: Evidence) -> list[EvidenceSentence]:
         """The evidence sentences that bear on the question (by the rule every supporting sentence meets), best first."""
         return [s for s in evidence.bearing() if not s.vague]
+
+
+def _mentions_in_order(sentence: str, first: list[str], second: list[str]) -> bool:
+    """Whether `sentence` names `first` before it names `second` (both as stemmed name words)."""
+    terms = content_terms(sentence)
+
+    def position(words: list[str]) -> int | None:
+        return next((i for i, term in enumerate(terms) if term_present(term, set(words))), None)
+
+    a, b = position(first), position(second)
+    return a is not None and b is not None and a < b
+
+
+def _prospective(sentence: str) -> bool:
+    """Whether a sentence tells what may or will happen rather than what happened: its first
+    modal or intention word comes before any word that reports a thing done."""
+    hedge = PROSPECTIVE.search(sentence)
+    if hedge is None:
+        return False
+    done = REPORTED_DONE.search(sentence)
+    return done is None or hedge.start() < done.start()
 
 
 def _plain(text: str) -> str:

@@ -30,7 +30,7 @@ from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
 from newsrag.rag.specifics import adds_to_question
 from newsrag.rag.terms import StoreTermWeights
-from newsrag.rag.timeframe import parse_as_of
+from newsrag.rag.timeframe import parse_as_of, resolve
 from newsrag.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
@@ -203,7 +203,8 @@ class AnswerPipeline:
         passages = self.retriever.run(standalone, top_k=top_k or self.settings.retrieval.top_k, filters=filters, as_of=as_of)
         evidence = self._select_evidence(question, standalone, history, passages)
         judged = _judged_question(question, standalone, history)
-        verdict = self.answerability.run(judged, evidence, passages, self._term_weights())
+        frame = resolve(standalone, as_of) if as_of is not None else None
+        verdict = self.answerability.run(judged, evidence, passages, self._term_weights(), frame)
         return passages, evidence, verdict
 
     def context(self, evidence: Evidence, passages: list[Passage]) -> list[ContextBlock]:
@@ -374,7 +375,7 @@ class AnswerPipeline:
 
     def _completer(self) -> AnswerCompleter:
         c = self.settings.answer.completion
-        return AnswerCompleter(c.max_items, c.min_new_terms, c.side_sources)
+        return AnswerCompleter(c.max_items, c.min_new_terms, c.side_sources, c.name_item_share)
 
     def _selector(self) -> EvidenceSelector:
         return EvidenceSelector(self.encoder, self._term_weights(), self.settings.answer.evidence)

@@ -132,3 +132,12 @@ def resolve(question: str, as_of: dt.date) -> Timeframe:
         year = int(match.group(1))
         return Timeframe(as_of, dt.date(year, 1, 1), min(as_of, dt.date(year, 12, 31) + dt.timedelta(days=14)), recent)
     return Timeframe(as_of, None, None, recent)
+
+
+def published_in(published: str, frame: Timeframe) -> bool | None:
+    """Whether a publication date (YYYY-MM-DD) falls in the frame's window; None when undated or unreadable."""
+    try:
+        day = dt.date.fromisoformat(published[:10])
+    except ValueError:
+        return None
+    return frame.start is not None and frame.end is not None and frame.start <= day <= frame.end

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from newsrag.rag.answerability import FEATURES, AnswerabilityModel, candidate_share, measure
+from newsrag.rag.answerability import FEATURES, AnswerabilityModel, candidate_share, measure, window_share
 from newsrag.rag.citations import CitationChecker
 from newsrag.rag.context import choose_context
 from newsrag.rag.evidence import Evidence, EvidenceSentence
@@ -208,3 +208,16 @@ def test_a_long_timeline_is_grouped_by_month_a_short_one_by_week_or_day():
     assert builder._grouping([*days, dt.date(2024, 6, 1)]) == "month"
     assert _label(dt.date(2024, 1, 10), "week") == "Week of January 8, 2024"
     assert _label(dt.date(2024, 1, 10), "month") == "January 2024"
+
+
+def test_evidence_from_outside_the_time_a_question_names_counts_against_answering():
+    dated = [
+        Passage(chunk_id="old", doc_id="old", text="A strong earthquake shook the country.", published="2016-04-17"),
+        Passage(chunk_id="new", doc_id="new", text="A strong earthquake shook the islands.", published="2022-07-27"),
+        Passage(chunk_id="undated", doc_id="undated", text="A strong earthquake shook the coast."),
+    ]
+    frame = resolve("Which country was shaken by an earthquake this week?", dt.date(2022, 7, 29))
+    evidence = _evidence(dated, [(0, 0, 0.9), (1, 0, 0.8), (2, 0, 0.7)])
+    assert abs(window_share(evidence, dated, frame) - (0 + 1 + 0.5) / 3) < 1e-9
+    assert window_share(evidence, dated, resolve("Which country was shaken by an earthquake?", dt.date(2022, 7, 29))) == 1.0
+    assert window_share(evidence, dated, None) == 1.0

@@ -114,3 +114,34 @@ def test_a_model_saying_the_sources_do_not_answer_is_told_apart_from_a_negative_
         assert MODEL_ABSTAINS.search(abstains), abstains
     for answers in ("China does not provide lethal aid to Russia [1].", "Iran did not deny it [2]."):
         assert not MODEL_ABSTAINS.search(answers), answers
+
+
+def test_list_items_reported_done_come_before_plans_quotations_and_the_reverse_relation():
+    evidence = _evidence(
+        (0, "Iran has given Russia artillery shells and tank rounds.", 0.9),
+        (1, "Russia has been helping Iran build satellites and space rockets.", 0.88),  # the reverse relation
+        (2, "“Iran's support for the war is expanding quickly,” an official said.", 0.87),  # a view, quoted whole
+        (3, "Iran is seeking to provide Russia with fighter jets and helicopters.", 0.86),  # what may be
+        (4, "Iran already has been providing Russia with guided aerial bombs, and may send missiles.", 0.8),  # done, then a plan
+        (5, "Iran supplied Russia with materials for a drone factory.", 0.7),
+    )
+    completer = AnswerCompleter(max_items=2, min_new_terms=2, side_sources=2)
+    completed = completer.run("What has Iran given Russia?", "Iran has given Russia artillery shells and tank rounds [1].", evidence, [])
+    assert [p for p, _ in completed.added] == [4, 5]
+    everything = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2).run(
+        "What has Iran given Russia?", "Iran has given Russia artillery shells and tank rounds [1].", evidence, []
+    )
+    assert [p for p, _ in everything.added] == [4, 5, 1, 2, 3]  # nothing is lost: they come last
+
+
+def test_a_which_list_reaches_further_down_for_sentences_that_name_someone_new():
+    evidence = _evidence(
+        (0, "Leaders of several European countries joined Zelenskyy at the White House on Monday.", 0.9),
+        (1, "Alexander Stubb is the president of Finland, a country bordering Russia.", 0.3),  # few of the question's words
+        (2, "The weather was mild on the day of the meeting.", 0.3),  # names no one new: never an item
+    )
+    question = "Which European leaders went to the White House with Zelenskyy?"
+    completed = COMPLETER.run(question, "Leaders of several European countries joined Zelenskyy [1].", evidence, [])
+    assert [p for p, _ in completed.added] == [1]
+    strict = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2, name_item_share=0.5)
+    assert strict.run(question, "Leaders of several European countries joined Zelenskyy [1].", evidence, []).added == []
