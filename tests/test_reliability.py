@@ -75,6 +75,76 @@ def test_sigkill_at_random_moments_then_resume(small_corpus, tmp_path):
     assert keyword_rows == stats["chunks"]
 
 
+# A writer killed at a chosen point of the incremental keyword-index path (index/store.py `finish_writing`).
+KILL_AT = """
+import os, signal, sys
+from pathlib import Path
+from newsrag.components import open_encoder, open_store
+from newsrag.index import keyword, store as store_module
+from newsrag.index.ingest import Ingestor
+from newsrag.settings import load_settings
+
+store_path, article, point = sys.argv[1:4]
+owner, name = {
+    "segment": (keyword.Segment, "save"),  # the new segment is on disk, the manifest still names the old ones
+    "manifest": (keyword, "_write_manifest"),  # the manifest is at the next generation, Chroma still at this one
+    "generation": (store_module.ChunkStore, "_set_generation"),  # the generation moved, the dirty marker is still there
+}[point]
+original = getattr(owner, name)
+
+
+def then_die(*args, **kwargs):
+    result = original(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return result
+
+
+setattr(owner, name, then_die)
+settings = load_settings({"store": {"path": store_path}})
+Ingestor(settings, open_store(settings), open_encoder(settings), progress=False).run([Path(article)])
+"""
+
+
+@pytest.mark.parametrize("point", ["segment", "manifest", "generation"])
+def test_writer_killed_between_saving_the_keyword_index_and_advancing_the_generation(point, tmp_path, encoder):
+    """Every step of the incremental path can be the last: a reader meanwhile loads a whole index (the
+    old or the new one), and the next process repairs the store with nothing lost or duplicated."""
+    from conftest import make_settings
+
+    from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
+    from newsrag.index.keyword import KeywordIndex
+
+    names = sorted(p.name for p in SEED_ARTICLES.iterdir())
+    settings = make_settings(tmp_path / "store")
+    Ingestor(settings, open_store(settings), encoder, progress=False).run([SEED_ARTICLES / n for n in names[:4]])
+    before = open_store(settings)
+    old_rows, old_generation = before.count(), before.generation()
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AT, str(tmp_path / "store"), str(SEED_ARTICLES / names[4]), point],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    store = open_store(settings)
+    on_disk = KeywordIndex.load(store.keyword_dir)
+    assert on_disk is not None and len(on_disk) in (old_rows, store.count())  # whole: the old state or the new one
+    assert store.stats()["keyword_index"] == "stale"
+
+    index = open_store(settings).keyword_index()  # a reader finds the marker and repairs under the writer lock
+    stats, ids, keyword_rows = store_contents(tmp_path / "store")
+    assert stats["documents"] == 5 and stats["incomplete_documents"] == 0 and stats["keyword_index"] == "ready"
+    assert keyword_rows == len(index) == stats["chunks"] == len(ids)
+    assert index.generation == open_store(settings).generation() > old_generation
+    assert sorted({r.doc_id for r in index.rows}) == names
+
+    again = Ingestor(settings, open_store(settings), encoder, progress=False).run([SEED_ARTICLES / n for n in names])
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)  # the killed write's article was complete
+    assert store_contents(tmp_path / "store")[1] == ids
+
+
 def test_two_ingests_at_once_serialise(small_corpus, tmp_path):
     store = tmp_path / "store"
     first = subprocess.Popen(
