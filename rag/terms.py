@@ -112,11 +112,25 @@ def term_present(term: str, present: set[str]) -> bool:
 ENTITY = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
+# Capitalised words that name a time, not someone or something: "in February 2024" asks about a
+# month, and an article need not spell the month out to be about the event.
+CALENDAR_WORDS = (
+    "january february march april june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
+)
+
+
+@lru_cache(maxsize=1)
+def _calendar_terms() -> frozenset[str]:
+    return frozenset(content_terms(CALENDAR_WORDS))
+
+
 def question_entities(question: str) -> list[list[str]]:
-    """Names in a question, each as its stemmed content words ("Wagner Group" -> ["wagner", "group"])."""
+    """Names in a question, each as its stemmed content words ("Wagner Group" -> ["wagner", "group"]);
+    months and weekdays are times, not names (rag/timeframe.py reads them)."""
     entities = []
     for match in ENTITY.finditer(question):
-        terms = content_terms(match.group(0))
+        terms = [t for t in content_terms(match.group(0)) if t not in _calendar_terms()]
         if terms:
             entities.append(terms)
     return entities
