@@ -162,6 +162,8 @@ def grown_store(tmp_path, encoder, monkeypatch):
     edited.write_text(edited.read_text(encoding="utf-8").replace("Iran", "Iran (the Islamic Republic)"), encoding="utf-8")
     report = Ingestor(settings, open_store(settings), encoder, progress=False).run([edited])
     assert report.updated == 1
+    again = Ingestor(settings, open_store(settings), encoder, progress=False).run([folder])  # nothing changed: a cheap write
+    assert (again.added, again.updated, again.unchanged) == (1, 0, 4)  # the deleted article comes back
     monkeypatch.undo()
     return settings, reader
 
@@ -174,10 +176,10 @@ def test_a_store_grown_write_by_write_scores_as_a_full_rebuild(grown_store):
     settings, _ = grown_store
     store = open_store(settings)
     index = store.keyword_index()
-    assert index.generation == store.generation() == 6 and len(index) == store.count()
+    assert index.generation == store.generation() == 7 and len(index) == store.count()
     assert len(index.parts) > 1 and any(p.deleted for p in index.parts)  # segments and tombstones, not one rebuilt index
     rows, texts, articles = store._keyword_corpus()
-    assert {r.doc_id for r in index.rows} == set(articles) and len(articles) == 4
+    assert {r.doc_id for r in index.rows} == set(articles) and len(articles) == 5
     _assert_same_scores(index, KeywordIndex.build(rows, texts, articles), rows, texts)
     stats = store.stats()
     assert stats["keyword_index"] == "ready" and stats["incomplete_documents"] == 0
@@ -210,3 +212,23 @@ def test_a_reader_that_sees_the_generation_move_loads_only_the_new_segments(grow
     assert new and loaded == new  # only what the write added was read
     assert all(p.segment is held[p.segment.name] for p in after.parts if p.segment.name in held)
     assert after.search("Vessa harbour", 1)[0].doc_id == "extra.txt"
+
+
+@needs_shared
+def test_a_write_made_around_replace_and_delete_is_caught_and_rebuilt(seed_store_path, tmp_path):
+    """eval/bench.py fills a store with Chroma's own `add` inside `writing()`: the incremental path
+    does not know those documents, sees that its index would not hold what Chroma holds, and rebuilds."""
+    from newsrag.components import open_store
+
+    source = open_store(make_settings(seed_store_path)).collection().get(include=["documents", "metadatas", "embeddings"])
+    store = open_store(make_settings(tmp_path / "store"))
+    store.bind_encoder("all-MiniLM-L6-v2/onnx-int8", 384)
+    with store.writing():
+        store.finish_writing()  # an empty store's first index, so that the next write has a base to extend
+    with store.writing():
+        store.collection().add(
+            ids=source["ids"], documents=source["documents"], metadatas=source["metadatas"], embeddings=source["embeddings"]
+        )
+        index = store.finish_writing()
+    assert len(index) == store.count() == len(source["ids"]) and len(index.article_ids) == 5
+    assert index.search("Pantsir Hezbollah", 1)[0].doc_id == "004_412b77a1ff059891.txt"
