@@ -85,11 +85,20 @@ def speaker_of(sentence: str) -> str | None:
 
 # "did not deny" is the opposite of a denial.
 NOT_DENIED = re.compile(r"\b(?:not|never|n't)\s+(?:\w+ly\s+)?den(?:y|ied|ying)\b", re.I)
+# "Deny" in its other sense, refusing someone something ("was denied bail", "denied him entry",
+# "beaten and denied medical care"): a person deprived, not a claim disputed.
+DEPRIVED = re.compile(
+    r"\b(?:(?:being|been|was|were|is|are|be|get|gets|got|getting)\s+(?:\w+\s+and\s+)?den(?:y|ied|ying)\s+(?!by\b|that\b)\w+|"
+    r"den(?:y|ies|ied|ying)\s+(?:him|her|them|me|us|you)\b|"
+    r"den(?:y|ies|ied|ying)\s+(?:\w+\s+)?(?:access|entry|bail|visas?|permission|passage|treatment|care|attention|food|water|asylum|parole)\b)",
+    re.I,
+)
 
 
 def disputes(sentence: str) -> bool:
-    """Whether a sentence denies a claim or says it is unconfirmed ("did not deny" does neither)."""
-    return bool(DISPUTE.search(NOT_DENIED.sub(" ", sentence)))
+    """Whether a sentence denies a claim or says it is unconfirmed ("did not deny" and "was denied
+    bail" do neither)."""
+    return bool(DISPUTE.search(DEPRIVED.sub(" ", NOT_DENIED.sub(" ", sentence))))
 
 
 def is_yes_no(question: str) -> bool:

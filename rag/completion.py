@@ -30,7 +30,7 @@ from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, 
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
-from newsrag.rag.terms import content_terms, question_entities, term_present
+from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, question_entities, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
 # "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).
@@ -40,6 +40,9 @@ _NOT_PLURAL = frozenset("this its his has was does is us gas news series species
 # "What has Iran given Russia?": the present perfect asks for the record so far, often several things
 # ("What did the minister say at the summit?" asks for one event, and is not a list).
 _OPEN_WHAT = re.compile(r"^\s*what\s+(?:has|have|had)\b", re.I)
+# How many of a yes/no question's rarest claim words a sentence must hold to speak of the claim
+# itself (an editor's reading: two words such as "natural causes" name a claim; not fitted).
+CLAIM_WORDS = 2
 # A sentence that opens with a quotation mark: someone's words, quoted whole.
 QUOTATION = re.compile(r"^\s*[\"“‘']")
 # Words that put a claim in the future or the possible, and words that report it done: the first
@@ -105,13 +108,14 @@ class AnswerCompleter:
         self.side_sources = side_sources  # articles whose report a yes/no answer quotes
         self.name_item_share = name_item_share  # a sentence naming a new name is an item from this share of the best score
 
-    def run(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
-        """The completed answer for a question of any form (a single fact is left as it is)."""
+    def run(self, question: str, text: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None) -> Completion:
+        """The completed answer for a question of any form (a single fact is left as it is); `weights`
+        (the store's term rarity) tell a yes/no question's own claim words from common ones."""
         form = question_form(question)
         if form == "list":
             return self._complete_list(question, text, evidence)
         if form == "yes_no":
-            return self._state_sides(question, text, evidence, passages)
+            return self._state_sides(question, text, evidence, passages, weights)
         return Completion(text)
 
     # ----- lists --------------------------------------------------------------------------------
@@ -178,9 +182,11 @@ class AnswerCompleter:
         return [s for s in candidates if s not in later] + later
 
     # ----- yes/no -------------------------------------------------------------------------------
-    def _state_sides(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
-        """Drop restatements of the question; add the best report of each of the best articles, other
-        speakers, and the denials on the topic."""
+    def _state_sides(
+        self, question: str, text: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None
+    ) -> Completion:
+        """Drop restatements of the question; add the best report of each of the best articles, what
+        the sources say in the claim's own words, other speakers, and the denials on the topic."""
         kept = [
             s.text for s in split_sentences(text) if additions(question, BARE_VERDICT.sub("", s.text, count=1))
         ]  # "Yes, <the question> [1]." asserts what was asked
@@ -195,13 +201,43 @@ class AnswerCompleter:
                 continue
             seen_docs.add(doc)
             reports.append((sentence.passage, sentence.text))
-        voices = self._other_voices(topic, plain, reports, evidence)
+        claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
+        voices = self._other_voices(topic, plain, [*reports, *claim], evidence)
         denials = self._denials(question, plain, evidence, passages)
-        added = list(dict.fromkeys([*reports, *voices, *denials]))
+        added = list(dict.fromkeys([*reports, *claim, *voices, *denials]))
         if denials or any(disputes(s) for _, s in reports):
             text = BARE_VERDICT.sub("", text, count=1)
             text = text[:1].upper() + text[1:]
         return Completion(_joined(text, added), added)
+
+    def _claim_reports(
+        self, question: str, plain: str, evidence: Evidence, passages: list[Passage], weights: TermWeights
+    ) -> list[tuple[int, str]]:
+        """The sentences that speak of the claim itself, in its own rarest words, one per article.
+
+        "Did Navalny die of natural causes?" is about "natural causes": the sentence that says who
+        attributed the death to natural causes answers it, however little else it shares with the
+        question, and a report that he died does not. The claim's words are the question's words
+        that are not names, times or numbers; the rarest `CLAIM_WORDS` of them must all be there.
+        """
+        names = {t for words in question_entities(question) for t in words}
+        claim = [t for t in dict.fromkeys(content_terms(question)) if t not in names and not t.isdigit() and t not in calendar_terms()]
+        key = sorted(claim, key=weights.weight, reverse=True)[:CLAIM_WORDS]
+        if not key:
+            return []
+        found: list[tuple[int, str]] = []
+        docs: set[str] = set()
+        for sentence in evidence.sentences:
+            doc = passages[sentence.passage].doc_id
+            if len(found) >= self.side_sources:
+                break
+            if doc in docs or sentence.vague or sentence.text in plain:
+                continue
+            terms = set(content_terms(sentence.text))
+            if all(term_present(k, terms) for k in key):
+                found.append((sentence.passage, sentence.text))
+                docs.add(doc)
+        return found
 
     def _other_voices(self, topic: set[str], plain: str, reports: list[tuple[int, str]], evidence: Evidence) -> list[tuple[int, str]]:
         """Relevant sentences on the topic whose speaker is not yet quoted: a reporter's "get the

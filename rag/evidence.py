@@ -89,6 +89,12 @@ class Evidence:
         return chosen
 
 
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks rather than reports ("Was Iran's nuclear material really obliterated?",
+    a headline or a reader's question in an explainer): it states nothing a claim could rest on."""
+    return sentence.rstrip(" \"'”’)]").endswith("?")
+
+
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
@@ -126,8 +132,13 @@ class EvidenceSelector:
             title_terms = set(content_terms(passage.title))
             sentence_terms = [set(content_terms(s)) for s in sentences]
             for order, text in enumerate(sentences):
-                if len(text) < self.settings.min_sentence_chars or (passage.doc_id, text) in seen or looks_like_instruction(text):
-                    continue  # overlapping chunks repeat sentences; text addressed to an AI is never evidence
+                if (
+                    len(text) < self.settings.min_sentence_chars
+                    or (passage.doc_id, text) in seen
+                    or looks_like_instruction(text)
+                    or is_question(text)
+                ):
+                    continue  # overlapping chunks repeat sentences; text addressed to an AI, or a question, is never evidence
                 seen.add((passage.doc_id, text))
                 terms = sentence_terms[order]
                 context = set(title_terms) | terms

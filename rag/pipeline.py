@@ -44,6 +44,10 @@ MODEL_ABSTAINS = re.compile(
     re.I,
 )
 
+# Added to a yes/no question to find the other side: the words a newsroom uses for a denial or a
+# missing confirmation (rag/claims.py's DISPUTE reads the same vocabulary).
+OTHER_SIDE_QUERY = "denied false no evidence not confirmed disputed"
+
 
 class AnswerError(ValueError):
     """The question cannot be answered as given (empty, too long, not text)."""
@@ -231,15 +235,23 @@ class AnswerPipeline:
         extends `passages` in place, so that the answer's citations can name the added chunks.
 
         Items of a list and the denial of a claim are rarely in the chunk that matches the question
-        best; they are further down the same articles. A single-fact question is left as it is.
+        best; they are further down the same articles, or in another article that disputes it (a
+        yes/no question also retrieves with the words of denial, `OTHER_SIDE_QUERY`). A single-fact
+        question is left as it is.
         """
         c = self.settings.answer.completion
-        if question_form(standalone) == "single":
+        form = question_form(standalone)
+        if form == "single":
             return passages, Evidence()
         wider = self.retriever.run(standalone, top_k=c.wide_passages, filters=filters, as_of=as_of)
         articles = list(dict.fromkeys(p.doc_id for p in [*passages, *wider]))[: c.wide_articles]
         have = {p.chunk_id for p in passages}
         extra: list[Passage] = []
+        if form == "yes_no":  # a reporter asks for the other side too: the passages that deny or doubt the claim
+            for passage in self.retriever.run(f"{standalone} {OTHER_SIDE_QUERY}", top_k=c.wide_passages, filters=filters, as_of=as_of):
+                if passage.chunk_id not in have:
+                    extra.append(passage)
+                    have.add(passage.chunk_id)
         for doc_id in articles:
             for chunk in self.store.document_chunks(doc_id):
                 if chunk.chunk_id not in have and len(extra) < c.wide_chunks:
@@ -265,7 +277,9 @@ class AnswerPipeline:
             if not before and question_form(question) != "yes_no":  # an empty yes/no draft may still get what the sources report
                 return draft
             _, wide_evidence = job.widen()
-            completion = self._completer().run(question, before, wide_evidence if wide_evidence.sentences else evidence, passages)
+            completion = self._completer().run(
+                question, before, wide_evidence if wide_evidence.sentences else evidence, passages, self._term_weights()
+            )
             if completion.text == before:
                 return draft
             if not completion.text:  # it only restated a yes/no question, and no source reports on it

@@ -121,7 +121,8 @@ CALENDAR_WORDS = (
 
 
 @lru_cache(maxsize=1)
-def _calendar_terms() -> frozenset[str]:
+def calendar_terms() -> frozenset[str]:
+    """The stemmed month and weekday names."""
     return frozenset(content_terms(CALENDAR_WORDS))
 
 
@@ -130,7 +131,7 @@ def question_entities(question: str) -> list[list[str]]:
     months and weekdays are times, not names (rag/timeframe.py reads them)."""
     entities = []
     for match in ENTITY.finditer(question):
-        terms = [t for t in content_terms(match.group(0)) if t not in _calendar_terms()]
+        terms = [t for t in content_terms(match.group(0)) if t not in calendar_terms()]
         if terms:
             entities.append(terms)
     return entities

@@ -221,3 +221,22 @@ def test_evidence_from_outside_the_time_a_question_names_counts_against_answerin
     assert abs(window_share(evidence, dated, frame) - (0 + 1 + 0.5) / 3) < 1e-9
     assert window_share(evidence, dated, resolve("Which country was shaken by an earthquake?", dt.date(2022, 7, 29))) == 1.0
     assert window_share(evidence, dated, None) == 1.0
+
+
+def test_a_denial_is_told_apart_from_a_person_refused_something():
+    from newsrag.rag.claims import disputes
+
+    assert disputes("Iran denied the reports.") and disputes("The Kremlin denied that it had sent troops.")
+    assert disputes("The report was denied by the ministry.") and disputes("Moscow denies any involvement.")
+    assert not disputes("He died in prison after being beaten and denied medical care.")
+    assert not disputes("The reporter was denied entry.") and not disputes("Officials denied him a visa.")
+    assert not disputes("Peskov did not deny the reports.")
+
+
+def test_a_question_in_an_article_is_never_evidence():
+    from newsrag.rag.evidence import is_question
+
+    assert is_question("Was Iran's nuclear material really 'obliterated'?")
+    assert is_question('He asked: "Why now?"')
+    assert not is_question('"Why now?" he asked, before the vote was held.')
+    assert not is_question("The sites were struck on June 21.")

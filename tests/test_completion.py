@@ -145,3 +145,34 @@ def test_a_which_list_reaches_further_down_for_sentences_that_name_someone_new()
     assert [p for p, _ in completed.added] == [1]
     strict = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2, name_item_share=0.5)
     assert strict.run(question, "Leaders of several European countries joined Zelenskyy [1].", evidence, []).added == []
+
+
+def test_a_yes_no_answer_quotes_what_the_sources_say_in_the_claims_own_words():
+    from newsrag.rag.terms import TermWeights
+
+    evidence = _evidence(
+        (0, "Alexei Navalny died in an Arctic prison on Friday, his spokesperson confirmed.", 0.9),
+        (1, "Navalny had gone for a walk at the prison before he died.", 0.8),
+        (2, "Prison officials attributed the death to natural causes, but it is unclear how he died.", 0.3),  # the claim's words
+        (3, "The cause of death was not given by the authorities.", 0.25),  # names the claim only in part
+    )
+    passages = _passages(*(s.text for s in evidence.sentences))
+    rarity = TermWeights({"natur": 1, "caus": 2, "prison": 20, "die": 30, "navalni": 25}, 40)
+    question = "Did Alexei Navalny die of natural causes in prison?"
+    draft = "Alexei Navalny died in an Arctic prison on Friday, his spokesperson confirmed [1]."
+    completed = COMPLETER.run(question, draft, evidence, passages, rarity)
+    assert "Prison officials attributed the death to natural causes, but it is unclear how he died [3]." in completed.text
+    assert "not given by the authorities" not in completed.text
+    assert "natural causes" not in COMPLETER.run(question, draft, evidence, passages).text  # without the store's rarity: as before
+
+
+def test_an_intensified_restatement_of_a_yes_no_question_is_dropped():
+    evidence = _evidence((0, "Trump said the nuclear sites were obliterated by the strikes.", 0.9))
+    passages = _passages(evidence.sentences[0].text)
+    completed = COMPLETER.run(
+        "Were the nuclear sites really obliterated by the strikes?",
+        "The nuclear sites were completely and totally obliterated by the strikes [1].",
+        evidence,
+        passages,
+    )
+    assert completed.text == "Trump said the nuclear sites were obliterated by the strikes [1]."
