@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from newsrag.index.instructions import looks_like_instruction
+from newsrag.index.places import place_words
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.citations import MARKER, attach_markers
 from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
@@ -55,6 +56,8 @@ PROSPECTIVE = re.compile(
 REPORTED_DONE = re.compile(r"\b(?:has|have|had|already|did|was|were)\b|\b\w+ed\b", re.I)
 # Questions whose items are names: "which countries", "who shared the prize".
 ASKS_FOR_NAMES = re.compile(r"\b(?:which|who|whom)\b", re.I)
+# Questions whose items are countries: "which countries hosting American forces", "what nations".
+ASKS_FOR_COUNTRIES = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?(?:countries|nations)\b", re.I)
 # "Who are the candidates", "Who were the victims".
 _PLURAL_WHO = re.compile(r"^\s*who\s+(?:are|were|have)\b", re.I)
 _COUNT = re.compile(
@@ -127,6 +130,7 @@ class AnswerCompleter:
         said = set(content_terms(f"{question} {plain}"))
         named = f"{question} {plain}"
         wants_names = bool(ASKS_FOR_NAMES.search(question))
+        wants_countries = bool(ASKS_FOR_COUNTRIES.search(question))
         chosen_terms = [
             set(content_terms(s.text)) for s in split_sentences(plain)
         ]  # a source sentence the answer already paraphrases is not a new item
@@ -140,13 +144,20 @@ class AnswerCompleter:
             new = {t for t in terms if not term_present(t, said)}
             if len(new) < self.min_new_terms or any(_overlap(terms, other) > evidence.settings.near_duplicate for other in chosen_terms):
                 continue
-            if wants_names and not Specifics.of(sentence.text).minus(named).names:
+            if wants_names and not self._new_names(sentence.text, named, wants_countries):
                 continue
             added.append((sentence.passage, sentence.text))
             chosen_terms.append(terms)
             said |= terms
             named += " " + sentence.text
         return Completion(_joined(text, added), added)
+
+    @staticmethod
+    def _new_names(sentence: str, named: str, countries: bool) -> set[str]:
+        """The names a sentence adds to what is already named; for "which countries" only country names
+        (a sentence that names a new minister is not a new country)."""
+        names = Specifics.of(sentence).minus(named).names
+        return {n for n in names if n in place_words()} if countries else names
 
     def _list_candidates(self, question: str, evidence: Evidence, wants_names: bool) -> list[EvidenceSentence]:
         """The sentences that may hold a further item, in the order they are considered.

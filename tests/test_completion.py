@@ -176,3 +176,15 @@ def test_an_intensified_restatement_of_a_yes_no_question_is_dropped():
         passages,
     )
     assert completed.text == "Trump said the nuclear sites were obliterated by the strikes [1]."
+
+
+def test_a_which_countries_list_adds_only_sentences_that_name_a_new_country():
+    evidence = _evidence(
+        (0, "Iran fired missiles at American bases across the region on Saturday.", 0.9),
+        (1, "Defense Secretary Hegseth said the operation was historic.", 0.8),  # a new name, not a country
+        (2, "An Iranian drone struck the international airport in Bahrain.", 0.7),
+        (3, "Missiles were intercepted over Qatar and Kuwait, officials said.", 0.6),
+    )
+    question = "Which countries hosting American forces did Iran fire missiles at?"
+    completed = COMPLETER.run(question, "Iran fired missiles at American bases across the region [1].", evidence, [])
+    assert [p for p, _ in completed.added] == [2, 3]
