@@ -28,7 +28,7 @@ from newsrag.rag.evidence import Evidence, EvidenceSelector
 from newsrag.rag.extractive import compose
 from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
-from newsrag.rag.specifics import adds_to_question
+from newsrag.rag.specifics import adds_to_question, names_kind_asked
 from newsrag.rag.terms import StoreTermWeights
 from newsrag.rag.timeframe import parse_as_of, resolve
 from newsrag.settings import Settings
@@ -323,6 +323,11 @@ class AnswerPipeline:
                 return sides
             notes.append("the model's answer was not supported by the passages, and no passage covers the question")
             return VerifiedAnswer(text="")
+        if not names_kind_asked(question, verified.text):  # "which country" answered with a person, "how much" with no figure
+            quoted = checked(self._quoted(evidence))
+            if checker.answers(question, quoted) and names_kind_asked(question, quoted.text):
+                notes.append("the model's answer did not name the kind of thing asked for; quoting the passages instead")
+                return completed(quoted)
         return completed(verified)
 
     def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage]) -> Evidence:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from newsrag.index.places import place_words
 from newsrag.rag.terms import content_terms, term_present
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -157,6 +158,23 @@ def adds_to_question(question: str, answer: str) -> bool:
     if not ASKS_FOR_SPECIFIC.search(question):
         return True
     return bool(additions(question, answer))
+
+
+# "Which country", "what nations": the answer is a country.
+ASKS_FOR_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
+
+
+def names_kind_asked(question: str, answer: str) -> bool:
+    """Whether `answer` names a thing of the kind the question asks for that the question lacks: a
+    figure for "how many / how much", a country for "which country" (ISO 3166 names). Other
+    questions ask for kinds no rule can tell apart, and pass."""
+    answer = MARKER.sub(" ", answer)
+    if asked_kind(question) == "number":
+        return bool(numbers_in(answer) - numbers_in(question))
+    if ASKS_FOR_COUNTRY.search(question):
+        asked = {w.lower() for w in CAPITALISED.findall(question)}
+        return any(w.lower() in place_words() and w.lower() not in asked for w in CAPITALISED.findall(answer))
+    return True
 
 
 def is_vague(question: str, sentence: str) -> bool:

@@ -240,3 +240,14 @@ def test_a_question_in_an_article_is_never_evidence():
     assert is_question('He asked: "Why now?"')
     assert not is_question('"Why now?" he asked, before the vote was held.')
     assert not is_question("The sites were struck on June 21.")
+
+
+def test_an_answer_must_name_the_kind_of_thing_asked_for():
+    from newsrag.rag.specifics import names_kind_asked
+
+    assert not names_kind_asked("Which country declared victory over the virus this week?", "Kim Yo Jong declared victory [1].")
+    assert names_kind_asked("Which country declared victory over the virus this week?", "North Korea declared victory [1].")
+    assert not names_kind_asked("Which country did Russia invade?", "Russia invaded its neighbour [1].")
+    assert not names_kind_asked("How much did the card sell for in 2022?", "The card sold for a record price in 2022 [1].")
+    assert names_kind_asked("How much did the card sell for?", "It sold for $12.6 million [1].")
+    assert names_kind_asked("Which band won the contest?", "Kalush Orchestra won [1].")  # no rule for bands: passes
