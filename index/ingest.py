@@ -1,8 +1,9 @@
 """Ingestion: files in, complete documents out in the store, each exactly once.
 
 Reading, cleaning and chunking run in a background thread while the encoder works on the
-previous batch, so the cores never wait on I/O. Unchanged documents (same content hash, all
-chunks present) are skipped before anything is embedded.
+previous batch, so the cores never wait on I/O. Unchanged documents (their current version has
+the same content hash) are skipped before anything is embedded. Ingests may run at once, on one
+machine or several sharing a Chroma server: the store keeps their writes apart (index/store.py).
 """
 
 from __future__ import annotations
@@ -167,8 +168,11 @@ class Ingestor:
         changed: list[Document] = []
         for document in documents:
             previous = stored.get(document.doc_id)
-            if previous is not None and previous.complete and previous.hashes == {document.content_hash}:
+            current = previous.current if previous is not None else None
+            if current is not None and current.doc_hash == document.content_hash:
                 report.unchanged += 1
+                if not previous.complete:  # another version left beside it (a writer killed before its clean-up)
+                    self.store.check([document.doc_id])
             else:
                 changed.append(document)
         chunks = [chunk for document in changed for chunk in self.chunker.run(document)]

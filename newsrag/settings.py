@@ -33,6 +33,12 @@ class StoreSettings(BaseModel):
     path: Path | None = Field(None, description="Embedded store folder; default $NEWSRAG_HOME/store")
     chroma_url: str | None = Field(None, description="http://HOST:PORT of a `chroma run` server")
     collection: str = Field(DEFAULT_COLLECTION, min_length=3, max_length=60)
+    write_grace_s: float = Field(
+        600.0,
+        ge=0,
+        description="Chroma server: an incomplete document version younger than this may be another machine's write in flight "
+        "and is left alone; an older one is a killed writer's and is removed (an embedded store, one writer at a time, removes it at once)",
+    )
 
 
 class EmbedSettings(BaseModel):
