@@ -39,7 +39,7 @@ FEATURES = (
     "article_entities",  # the best share of the question's names that one article's passages name
     "missing_rarity",  # the rarest word of the question's names that no passage holds (IDF scaled 0..1; 0 when none is missing)
     "candidate",  # share of the best sentences holding a specific of the kind asked for that the question lacks
-    "in_window",  # share of the best sentences from articles published in the time the question names (1 when it names none)
+    "in_window",  # share of the best sentences from articles of the time the question counts back ("this week"; else 1)
 )
 
 
@@ -88,10 +88,11 @@ def measure(
 
 
 def window_share(evidence: Evidence, passages: list[Passage], frame: Timeframe | None, sentences: int = 3) -> float:
-    """Share of the best sentences that come from articles published in the time the question names
-    ("this week", "in June"): an archive that holds only older coverage of the topic does not answer
-    what happened this week. 1 when the question names no time; an undated article counts half."""
-    if frame is None or not frame.window:
+    """Share of the best sentences that come from articles published in the time the question counts
+    back from its date ("this week", "yesterday"): an archive that holds only older coverage of the
+    topic does not answer what happened this week. 1 when the question names no such time (a named
+    date names an event, which coverage may discuss months later); an undated article counts half."""
+    if frame is None or not frame.window or not frame.relative:
         return 1.0
     top = evidence.sentences[:sentences]
     if not top:

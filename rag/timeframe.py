@@ -61,13 +61,17 @@ class Timeframe:
     """The publication dates a question points to: `start`..`end` (inclusive), or only the as-of date.
 
     `window` is False when the question names no time: then only the as-of limit and the recency
-    prior apply. `recent` marks "latest", "recently" and the like.
+    prior apply. `recent` marks "latest", "recently" and the like. `relative` marks a window counted
+    back from the as-of date ("this week", "yesterday", "on Monday"): the news of that time is what is
+    asked for; a named date ("the April 1, 2024 strike") names an event that coverage may discuss long
+    after.
     """
 
     as_of: dt.date
     start: dt.date | None = None
     end: dt.date | None = None
     recent: bool = False
+    relative: bool = False
 
     @property
     def window(self) -> bool:
@@ -107,7 +111,7 @@ def resolve(question: str, as_of: dt.date) -> Timeframe:
     recent = bool(RECENT.search(question))
     for pattern, days in RELATIVE:
         if pattern.search(question):
-            return Timeframe(as_of, as_of - dt.timedelta(days=days - 1), as_of, recent)
+            return Timeframe(as_of, as_of - dt.timedelta(days=days - 1), as_of, recent, relative=True)
     match = EXPLICIT_DAY.search(question)
     if match:
         month, day, year = MONTHS[match.group(1).lower().rstrip(".")], int(match.group(2)), match.group(3)
@@ -121,7 +125,7 @@ def resolve(question: str, as_of: dt.date) -> Timeframe:
             return Timeframe(as_of, named - dt.timedelta(days=1), min(as_of, named + dt.timedelta(days=7)), recent)
     match = WEEKDAY.search(question)
     if match:
-        return Timeframe(as_of, as_of - dt.timedelta(days=7), as_of, recent)
+        return Timeframe(as_of, as_of - dt.timedelta(days=7), as_of, recent, relative=True)
     match = MONTH_YEAR.search(question)
     if match and (match.group(2) or re.match(r"\s*(in|during|since|of|by|last|this)\b", match.group(0), re.I)):
         first, last = _latest_month(as_of, MONTHS[match.group(1).lower().rstrip(".")], int(match.group(2)) if match.group(2) else None)

@@ -220,6 +220,8 @@ def test_evidence_from_outside_the_time_a_question_names_counts_against_answerin
     evidence = _evidence(dated, [(0, 0, 0.9), (1, 0, 0.8), (2, 0, 0.7)])
     assert abs(window_share(evidence, dated, frame) - (0 + 1 + 0.5) / 3) < 1e-9
     assert window_share(evidence, dated, resolve("Which country was shaken by an earthquake?", dt.date(2022, 7, 29))) == 1.0
+    named = resolve("Which country was shaken by the earthquake of April 16, 2016?", dt.date(2022, 7, 29))
+    assert named.window and window_share(evidence, dated, named) == 1.0  # an event named by its date: coverage may come later
     assert window_share(evidence, dated, None) == 1.0
 
 
