@@ -47,7 +47,7 @@ CLAIM_WORDS = 2
 # A sentence that opens with a quotation mark: someone's words, quoted whole.
 QUOTATION = re.compile(r"^\s*[\"“‘']")
 # Words that put a claim in the future or the possible, and words that report it done: the first
-# of them in a sentence tells which it is ("Iran already has been providing ..., and may ..." reports).
+# of them in a sentence tells which it is ("the firm already has delivered ..., and may ..." reports).
 PROSPECTIVE = re.compile(
     r"\b(?:may|might|could|would|will|shall|(?:plan|plans|planning|seek|seeks|seeking|intend|intends|intending|prepare|prepares|"
     r"preparing|want|wants|expected|likely|poised|set|about|going|ready) to|consider|considers|considering|possible|possibly|potential)\b",
@@ -166,15 +166,15 @@ class AnswerCompleter:
           one ("Stubb is the president of Finland, ...") and shares few of the question's words: for
           such questions a sentence from `name_item_share` of the best score may be an item (it must
           still name someone the answer does not).
-        - "What has Iran given Russia?" names two parties, the first the giver. A sentence naming the
-          second first ("Russia has been helping Iran ...") most often tells the reverse relation:
-          such sentences come after every other candidate.
-        - A sentence that is one quotation ("“Iran's support is expanding,” Kirby said") is
+        - "What has France sold Brazil?" names two parties, the first the seller. A sentence naming
+          the second first ("Brazil has been training French pilots ...") most often tells the
+          reverse relation: such sentences come after every other candidate.
+        - A sentence that is one quotation ("“Our cooperation is growing,” the minister said") is
           someone's view; a list of what happened is built from reported facts first, so
           quotations come last too.
-        - A question about what was done ("what has X given") is answered with what was done
-          first: a sentence about what may or will be ("Iran is seeking to provide ...",
-          "... may provide ...") comes after those that report it done.
+        - A question about what was done ("what has X sold") is answered with what was done first:
+          a sentence about what may or will be ("France is seeking to sell ...", "... may sell
+          ...") comes after those that report it done.
         """
         candidates = self._relevant(evidence)
         if wants_names:
@@ -226,9 +226,9 @@ class AnswerCompleter:
     ) -> list[tuple[int, str]]:
         """The sentences that speak of the claim itself, in its own rarest words, one per article.
 
-        "Did Navalny die of natural causes?" is about "natural causes": the sentence that says who
-        attributed the death to natural causes answers it, however little else it shares with the
-        question, and a report that he died does not. The claim's words are the question's words
+        "Was the fire started by lightning?" is about "started by lightning": the sentence that says
+        who blamed lightning answers it, however little else it shares with the question, and a
+        report that the forest burned does not. The claim's words are the question's words
         that are not names, times or numbers; the rarest `CLAIM_WORDS` of them must all be there.
         """
         names = {t for words in question_entities(question) for t in words}

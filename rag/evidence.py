@@ -90,7 +90,7 @@ class Evidence:
 
 
 def is_question(sentence: str) -> bool:
-    """Whether a sentence asks rather than reports ("Was Iran's nuclear material really obliterated?",
+    """Whether a sentence asks rather than reports ("Was the bridge really destroyed?",
     a headline or a reader's question in an explainer): it states nothing a claim could rest on."""
     return sentence.rstrip(" \"'”’)]").endswith("?")
 

@@ -142,8 +142,8 @@ def asked_kind(question: str) -> str:
 # Words a copy editor strikes as vague: they fill a sentence without saying what.
 VAGUE_WORDS = frozenset(content_terms("thing things stuff something anything everything various lots kinds sorts matters items"))
 # Words that assert or point at a source without adding a fact: "Yes, X was indeed Y, as stated in [1]" restates X.
-# Intensifiers count with them: "the sites were completely and totally obliterated" asserts what
-# "were the sites obliterated?" asks, and adds nothing to it.
+# Intensifiers count with them: "the bridge was completely and totally destroyed" asserts what
+# "was the bridge destroyed?" asks, and adds nothing to it.
 ASSERTING_WORDS = frozenset(
     content_terms(
         "yes indeed actually really truly true correct stated states sources source cited "

@@ -151,31 +151,31 @@ def test_a_yes_no_answer_quotes_what_the_sources_say_in_the_claims_own_words():
     from newsrag.rag.terms import TermWeights
 
     evidence = _evidence(
-        (0, "Alexei Navalny died in an Arctic prison on Friday, his spokesperson confirmed.", 0.9),
-        (1, "Navalny had gone for a walk at the prison before he died.", 0.8),
-        (2, "Prison officials attributed the death to natural causes, but it is unclear how he died.", 0.3),  # the claim's words
-        (3, "The cause of death was not given by the authorities.", 0.25),  # names the claim only in part
+        (0, "The Dixie fire burned 400 homes in Plumas County, officials confirmed on Friday.", 0.9),
+        (1, "The fire in Plumas County spread fast through dry forest before it was contained.", 0.8),
+        (2, "Investigators blamed a lightning strike for starting it, but some residents doubt that.", 0.3),  # the claim's words
+        (3, "Lightning is common in the county in summer.", 0.25),  # names the claim only in part
     )
     passages = _passages(*(s.text for s in evidence.sentences))
-    rarity = TermWeights({"natur": 1, "caus": 2, "prison": 20, "die": 30, "navalni": 25}, 40)
-    question = "Did Alexei Navalny die of natural causes in prison?"
-    draft = "Alexei Navalny died in an Arctic prison on Friday, his spokesperson confirmed [1]."
+    rarity = TermWeights({"lightn": 1, "start": 3, "fire": 20, "burn": 15, "dixi": 2}, 40)
+    question = "Was the Dixie fire started by lightning?"
+    draft = "The Dixie fire burned 400 homes in Plumas County, officials confirmed on Friday [1]."
     completed = COMPLETER.run(question, draft, evidence, passages, rarity)
-    assert "Prison officials attributed the death to natural causes, but it is unclear how he died [3]." in completed.text
-    assert "not given by the authorities" not in completed.text
-    assert "natural causes" not in COMPLETER.run(question, draft, evidence, passages).text  # without the store's rarity: as before
+    assert "Investigators blamed a lightning strike for starting it, but some residents doubt that [3]." in completed.text
+    assert "common in the county" not in completed.text
+    assert "lightning strike" not in COMPLETER.run(question, draft, evidence, passages).text  # without the store's rarity: as before
 
 
 def test_an_intensified_restatement_of_a_yes_no_question_is_dropped():
-    evidence = _evidence((0, "Trump said the nuclear sites were obliterated by the strikes.", 0.9))
+    evidence = _evidence((0, "The mayor said the bridge was destroyed by the flood.", 0.9))
     passages = _passages(evidence.sentences[0].text)
     completed = COMPLETER.run(
-        "Were the nuclear sites really obliterated by the strikes?",
-        "The nuclear sites were completely and totally obliterated by the strikes [1].",
+        "Was the bridge really destroyed by the flood?",
+        "The bridge was completely and totally destroyed by the flood [1].",
         evidence,
         passages,
     )
-    assert completed.text == "Trump said the nuclear sites were obliterated by the strikes [1]."
+    assert completed.text == "The mayor said the bridge was destroyed by the flood [1]."
 
 
 def test_a_which_countries_list_adds_only_sentences_that_name_a_new_country():
