@@ -86,6 +86,7 @@ from newsrag.settings import load_settings
 
 store_path, article, point = sys.argv[1:4]
 owner, name = {
+    "upserted": (store_module.ChunkStore, "_supersede"),  # killed before it runs: the chunks are in, nothing cleaned up or indexed
     "segment": (keyword.Segment, "save"),  # the new segment is on disk, the manifest still names the old ones
     "manifest": (keyword, "_write_manifest"),  # the manifest is at the next generation, Chroma still at this one
     "generation": (store_module.ChunkStore, "_set_generation"),  # the generation moved, the dirty marker is still there
@@ -94,6 +95,8 @@ original = getattr(owner, name)
 
 
 def then_die(*args, **kwargs):
+    if point == "upserted":
+        os.kill(os.getpid(), signal.SIGKILL)
     result = original(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
     return result
@@ -105,7 +108,7 @@ Ingestor(settings, open_store(settings), open_encoder(settings), progress=False)
 """
 
 
-@pytest.mark.parametrize("point", ["segment", "manifest", "generation"])
+@pytest.mark.parametrize("point", ["upserted", "segment", "manifest", "generation"])
 def test_writer_killed_between_saving_the_keyword_index_and_advancing_the_generation(point, tmp_path, encoder):
     """Every step of the incremental path can be the last: a reader meanwhile loads a whole index (the
     old or the new one), and the next process repairs the store with nothing lost or duplicated."""
