@@ -193,3 +193,68 @@ def test_writer_killed_between_upsert_and_cleanup_on_a_server(repaired_by, chrom
 
 def versions_of(store, doc_id: str) -> dict:
     return store.existing([doc_id])[doc_id].versions
+
+
+def test_versions_resolve_to_the_later_write_and_an_unfinished_one_waits_for_the_grace_period(chroma_server, tmp_path, encoder):
+    """Two machines write different versions of one document, the earlier-stamped one last (clock skew, or
+    a slow writer): nobody deletes the newer version, and both settle on it. A version half-written by a
+    third machine is left alone while it may still be in flight, and removed once older than the grace."""
+    from newsrag.components import open_store
+    from newsrag.index import store as store_module
+    from newsrag.index.documents import Chunk
+
+    collection = "versions-resolve"
+
+    def open_machine(home: str, grace: float = 600.0):
+        store = open_store(machine(tmp_path / home, chroma_server, collection).model_copy(deep=True))
+        store.settings.store.write_grace_s = grace
+        store.bind_encoder(encoder.identity, encoder.dimension)
+        return store
+
+    def version(text: str) -> list[Chunk]:
+        parts = [f"{text} part {n} about the harbour of Vessa." for n in range(3)]
+        return [
+            Chunk("harbour.txt", n, part, 0, len(part), title="Harbour", doc_hash=text[:8].ljust(8, "x"), doc_chunks=3)
+            for n, part in enumerate(parts)
+        ]
+
+    def write(store, chunks, stamp_shift_ns: int = 0, finish: bool = True):
+        real = store_module.time.time_ns
+        store_module.time.time_ns = lambda: real() + stamp_shift_ns
+        try:
+            with store.writing():
+                store.replace(chunks, encoder.encode([c.text for c in chunks]))
+                if finish:
+                    store.finish_writing()
+        finally:
+            store_module.time.time_ns = real
+
+    a, b, c = open_machine("a"), open_machine("b"), open_machine("c")
+    write(a, version("first"))
+    write(b, version("second"))
+    write(a, version("skewed"), stamp_shift_ns=-60 * 10**9)  # stamped a minute before "second", written after it
+    for store in (a, b):
+        document = store.existing(["harbour.txt"])["harbour.txt"]
+        assert set(document.versions) == {"secondxx"} and document.complete
+        assert {r.chunk_id for r in store.keyword_index().rows} == {f"harbour.txt::secondxx::{n}" for n in range(3)}
+
+    in_flight = version("unfinished")[:2]  # two of three chunks: machine C is still writing (or was killed)
+    with c.writing():
+        c.collection().upsert(
+            ids=[x.chunk_id for x in in_flight],
+            embeddings=encoder.encode([x.text for x in in_flight]),
+            documents=[x.text for x in in_flight],
+            metadatas=[{**x.metadata(), "written_ns": store_module.time.time_ns()} for x in in_flight],
+        )
+    with a.writing():
+        a.finish_writing(rebuild=True)  # a full scan sees it: too young to be taken for abandoned
+    assert set(a.existing(["harbour.txt"])["harbour.txt"].versions) == {"secondxx", "unfinish"}
+    index = b.keyword_index()
+    assert {r.chunk_id.split("::")[1] for r in index.rows} == {"secondxx"} and index.generation == b.generation()
+    assert all(h.chunk_id.split("::")[1] == "secondxx" for h in b.vector_search(encoder.encode(["unfinished harbour"])[0], 5))
+
+    impatient = open_machine("a", grace=0.0)  # the same machine, once the grace period has passed
+    with impatient.writing():
+        impatient.finish_writing(rebuild=True)
+    assert set(impatient.existing(["harbour.txt"])["harbour.txt"].versions) == {"secondxx"}
+    assert len(b.keyword_index()) == b.count() == 3
