@@ -170,7 +170,7 @@ WRITE_LOG_SUFFIX = ".newsrag-writes"  # the write log: a collection beside the c
 
 
 class ChunkStore:
-    """A Chroma collection (embedded or server) plus its keyword index and writer lock.
+    """A Chroma collection (embedded or server) plus its write log, keyword index and local writer lock.
 
     >>> store = ChunkStore(load_settings({"store": {"path": "/tmp/newsrag-demo"}}))  # doctest: +SKIP
     >>> store.stats()["chunks"]  # doctest: +SKIP
@@ -416,12 +416,13 @@ class ChunkStore:
         """Bring the keyword index in step with this write, advance the generation, clear the dirty
         marker (call inside `writing`, after the last change).
 
-        It costs what the write touched: the documents `replace` and `delete` named are checked
-        (half-written ones dropped), the complete ones read back and indexed as one new segment, the
-        old versions tombstoned. The whole store is scanned and the index rebuilt instead when
-        `rebuild` is set, when the block began with a killed writer's dirty marker, when the index on
-        disk is missing or not at the store's generation, or when the index would not hold what
-        Chroma holds (a write made around `replace`/`delete`).
+        It costs what the write touched: the documents `replace`, `check` and `delete` named are
+        checked (superseded and abandoned versions removed, `_tidy`), their current versions read back
+        and indexed as one new segment, the old rows tombstoned. The whole store is scanned and the
+        index rebuilt instead when `rebuild` is set, when the block began with a killed writer's dirty
+        marker, when the index on disk is missing or not at the store's generation (another machine
+        wrote), or when the index would not hold what Chroma holds (a write made around
+        `replace`/`delete`, or on a server another machine's write in flight or left behind).
         """
         base = None if rebuild or self._left_dirty or self._touched is None else self._current_index()
         index = self._advance(base, self._touched) if base is not None else None
@@ -641,7 +642,7 @@ class ChunkStore:
 
     def _repair(self) -> KeywordIndex:
         """Under the writer lock: the index a writer we waited for saved, when it finished cleanly and
-        the index is current; else the whole store scanned, half-written documents dropped, rebuilt."""
+        the index is current; else the whole store scanned, what readers no longer need removed, rebuilt."""
         with self.writing():
             if not self._left_dirty:
                 index = KeywordIndex.load(self.keyword_dir, reuse=self._keyword)
