@@ -190,7 +190,10 @@ class CompletionSettings(BaseModel):
     wide_passages: int = Field(10, ge=1, le=50, description="Passages retrieved to find the articles a list or yes/no answer reads whole")
     wide_articles: int = Field(5, ge=1, le=20, description="Articles read whole for a list or yes/no answer")
     wide_chunks: int = Field(80, ge=0, le=400, description="Most chunks those articles add (the sentence scoring is the cost)")
-    max_items: int = Field(6, ge=0, le=20, description="Most sentences added to complete a list (an editor's length, not fitted)")
+    # Written set's 9 list questions, commit 91e62fd: 6 and 8 tie on half A (item recall 0.625,
+    # citation precision 1.0); half B 0.42 / 0.58 with 6, 0.50 / 0.56 with 8. 8 chosen for the tie:
+    # the issue asks for every item, and the seed headline question needs 7 (it was seen).
+    max_items: int = Field(8, ge=0, le=20, description="Most sentences added to complete a list")
     min_new_terms: int = Field(2, ge=1, le=10, description="Content words an added item names that the answer does not yet")
     name_item_share: float = Field(
         0.25,
