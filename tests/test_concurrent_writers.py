@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -42,6 +43,19 @@ def articles(tmp_path_factory) -> list[Path]:
     return files
 
 
+@pytest.fixture(scope="module")
+def reference_ids(articles, tmp_path_factory) -> set[str]:
+    """The chunk ids of one plain ingest of `articles` into an embedded store."""
+    from conftest import make_settings
+
+    from newsrag.components import open_store
+
+    reference = tmp_path_factory.mktemp("reference")
+    made = run_cli("ingest", *map(str, articles), "--store", str(reference), "--no-progress")
+    assert made.returncode == 0, made.stderr
+    return set(open_store(make_settings(reference)).collection().get(include=[])["ids"])
+
+
 def machine(home: Path, url: str, collection: str):
     from conftest import make_settings
 
@@ -54,16 +68,10 @@ def newsrag_ingest(files, url: str, collection: str, home: Path) -> subprocess.P
     return subprocess.Popen([*command, "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def test_two_machines_ingest_overlapping_files_at_once_and_answer_each_others_writes(articles, chroma_server, tmp_path):
+def test_two_machines_ingest_overlapping_files_at_once_and_answer_each_others_writes(articles, reference_ids, chroma_server, tmp_path):
     from newsrag.components import open_pipeline, open_store
 
-    reference = tmp_path / "reference"
-    made = run_cli("ingest", *map(str, articles), "--store", str(reference), "--no-progress")
-    assert made.returncode == 0, made.stderr
-    from conftest import make_settings
-
-    expected = set(open_store(make_settings(reference)).collection().get(include=[])["ids"])
-
+    expected = reference_ids
     collection = "concurrent-writers"
     half = len(articles) // 2
     first, second = articles[: half + 4], articles[half - 4 :]  # 8 files in both halves
@@ -73,19 +81,13 @@ def test_two_machines_ingest_overlapping_files_at_once_and_answer_each_others_wr
         assert process.returncode == 0, err
 
     a, b = (open_store(machine(tmp_path / home, chroma_server, collection)) for home in ("a", "b"))
-    assert set(a.collection().get(include=[])["ids"]) == expected  # nothing lost, nothing twice
-    documents = a.scan()
-    assert len(documents) == len(articles) and all(d.complete for d in documents.values())  # one whole version each
+    assert_settled(a, b, expected, len(articles))
     stats = json.loads(
         run_cli(
             "stats", "--chroma-url", chroma_server, "--collection", collection, "--json", env={"NEWSRAG_HOME": str(tmp_path / "a")}
         ).stdout
     )
     assert stats["incomplete_documents"] == 0 and stats["chunks"] == len(expected)
-    for store in (a, b):
-        index = store.keyword_index()
-        assert len(index) == store.count() == len(expected) and {r.chunk_id for r in index.rows} == expected
-        assert index.generation == store.generation()
 
     pipeline = open_pipeline(machine(tmp_path / "b", chroma_server, collection))  # machine B, running
     before = pipeline.run(QUESTION)
@@ -105,6 +107,45 @@ def test_two_machines_ingest_overlapping_files_at_once_and_answer_each_others_wr
     seconds = time.perf_counter() - began
     assert NEW_ARTICLE in {c.passage.doc_id for c in after.citations} and "pantsir" in after.answer.lower(), after.answer
     assert seconds < 10, f"machine B took {seconds:.1f} s to answer from machine A's write"
+
+
+def assert_settled(a, b, expected: set[str], documents: int) -> None:
+    """The store holds exactly the reference chunks, one whole version of each document, and both machines'
+    keyword indexes hold every chunk at the store's generation."""
+    assert set(a.collection().get(include=[])["ids"]) == expected  # nothing lost, nothing twice
+    found = a.scan()
+    assert len(found) == documents and all(d.complete for d in found.values())  # one whole version each
+    for store in (a, b):
+        index = store.keyword_index()
+        assert len(index) == store.count() == len(expected) and {r.chunk_id for r in index.rows} == expected
+        assert index.generation == store.generation()
+
+
+def test_a_machine_killed_at_random_moments_while_another_ingests_the_same_files(articles, reference_ids, chroma_server, tmp_path):
+    """Machine A is SIGKILLed at a random moment of its ingest while machine B ingests an overlapping
+    set; B finishes, A's next run completes its own, and nothing is lost or there twice."""
+    from newsrag.components import open_store
+
+    collection = "killed-while-another-writes"
+    half = len(articles) // 2
+    first, second = articles[: half + 4], articles[half - 4 :]
+    rng = random.Random(20261202)
+    killed = 0
+    for _ in range(2):
+        a = newsrag_ingest(first, chroma_server, collection, tmp_path / "a")
+        b = newsrag_ingest(second, chroma_server, collection, tmp_path / "b")
+        time.sleep(rng.uniform(4.0, 20.0))
+        a.send_signal(signal.SIGKILL)
+        a.communicate(timeout=60)
+        killed += a.returncode == -signal.SIGKILL
+        out, err = b.communicate(timeout=900)
+        assert b.returncode == 0, err
+    assert killed, "machine A finished before every kill: nothing was tested"
+    again = newsrag_ingest(first, chroma_server, collection, tmp_path / "a")
+    out, err = again.communicate(timeout=900)
+    assert again.returncode == 0, err
+    a, b = (open_store(machine(tmp_path / home, chroma_server, collection)) for home in ("a", "b"))
+    assert_settled(a, b, reference_ids, len(articles))
 
 
 # Machine A, killed after upserting a new version of an article and before deleting the old one.
