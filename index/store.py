@@ -83,10 +83,6 @@ class Version:
     def complete(self) -> bool:
         return self.chunks == self.expected
 
-    @property
-    def all_ids(self) -> list[str]:
-        return [*self.ids, *self.unstamped]
-
 
 @dataclass
 class StoredDocument:
