@@ -247,11 +247,14 @@ class ChunkStore:
             except Exception:
                 if not create:
                     return None
-                self._collection = client.create_collection(
-                    self.collection_name,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"newsrag_layout": LAYOUT_VERSION},
-                )
+                try:
+                    self._collection = client.create_collection(
+                        self.collection_name,
+                        configuration={"hnsw": {"space": "cosine"}},
+                        metadata={"newsrag_layout": LAYOUT_VERSION},
+                    )
+                except Exception:  # another machine created it meanwhile (else this fails as well, and says why)
+                    self._collection = client.get_collection(self.collection_name)
         return self._collection
 
     def encoder_record(self) -> dict[str, Any]:

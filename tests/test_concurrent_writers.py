@@ -299,3 +299,19 @@ def test_versions_resolve_to_the_later_write_and_an_unfinished_one_waits_for_the
         impatient.finish_writing(rebuild=True)
     assert set(impatient.existing(["harbour.txt"])["harbour.txt"].versions) == {"secondxx"}
     assert len(b.keyword_index()) == b.count() == 3
+
+
+def test_a_collection_another_machine_creates_at_the_same_moment_is_opened(chroma_server, tmp_path):
+    """Two machines' first ingests into a new collection: the one whose create loses the race opens the other's."""
+    from newsrag.components import open_store
+
+    a, b = (open_store(machine(tmp_path / home, chroma_server, "created-meanwhile")) for home in ("a", "b"))
+    looked = a.client.get_collection
+
+    def not_yet(name, *args, **kwargs):  # machine A looks before B creates it, and creates after
+        a.client.get_collection = looked
+        b.collection(create=True)
+        raise ValueError(f"Collection [{name}] does not exist")
+
+    a.client.get_collection = not_yet
+    assert a.collection(create=True).id == b.collection().id
