@@ -111,18 +111,28 @@ class AnswerCompleter:
         self.side_sources = side_sources  # articles whose report a yes/no answer quotes
         self.name_item_share = name_item_share  # a sentence naming a new name is an item from this share of the best score
 
-    def run(self, question: str, text: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None) -> Completion:
+    def run(
+        self,
+        question: str,
+        text: str,
+        evidence: Evidence,
+        passages: list[Passage],
+        weights: TermWeights | None = None,
+        form: str | None = None,
+    ) -> Completion:
         """The completed answer for a question of any form (a single fact is left as it is); `weights`
-        (the store's term rarity) tell a yes/no question's own claim words from common ones."""
-        form = question_form(question)
+        (the store's term rarity) tell a yes/no question's own claim words from common ones; `form`
+        is the user's own question's (a follow-up "Which one is it?" asks for one), by default the
+        question's."""
+        form = form or question_form(question)
         if form == "list":
-            return self._complete_list(question, text, evidence)
+            return self._complete_list(question, text, evidence, passages)
         if form == "yes_no":
             return self._state_sides(question, text, evidence, passages, weights)
         return Completion(text)
 
     # ----- lists --------------------------------------------------------------------------------
-    def _complete_list(self, question: str, text: str, evidence: Evidence) -> Completion:
+    def _complete_list(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
         """Add, best first, each relevant sentence that names a further item: for "which" and "who"
         questions a name the answer lacks (the items of "which countries" are names), otherwise
         content words the answer lacks."""
@@ -135,7 +145,7 @@ class AnswerCompleter:
             set(content_terms(s.text)) for s in split_sentences(plain)
         ]  # a source sentence the answer already paraphrases is not a new item
         added: list[tuple[int, str]] = []
-        for sentence in self._list_candidates(question, evidence, wants_names):
+        for sentence in self._list_candidates(question, evidence, passages, wants_names):
             if len(added) >= self.max_items:
                 break
             if sentence.text in plain:
@@ -159,13 +169,14 @@ class AnswerCompleter:
         names = Specifics.of(sentence).minus(named).names
         return {n for n in names if n in place_words()} if countries else names
 
-    def _list_candidates(self, question: str, evidence: Evidence, wants_names: bool) -> list[EvidenceSentence]:
+    def _list_candidates(self, question: str, evidence: Evidence, passages: list[Passage], wants_names: bool) -> list[EvidenceSentence]:
         """The sentences that may hold a further item, in the order they are considered.
 
-        - "Which leaders ..." asks for names, and a sentence that names one is often about that
-          one ("Stubb is the president of Finland, ...") and shares few of the question's words: for
-          such questions a sentence from `name_item_share` of the best score may be an item (it must
-          still name someone the answer does not).
+        - "Which ministers ..." asks for names, and a sentence that names one is often about that
+          one ("Ana Silva has led the ministry since 2019, ...") and shares few of the question's
+          words: for such questions a sentence of the article that answers best (the best
+          sentence's) from `name_item_share` of the best score may be an item (it must still name
+          someone the answer does not); other articles' sentences must bear on the question.
         - "What has France sold Brazil?" names two parties, the first the seller. A sentence naming
           the second first ("Brazil has been training French pilots ...") most often tells the
           reverse relation: such sentences come after every other candidate.
@@ -177,9 +188,14 @@ class AnswerCompleter:
           ...") comes after those that report it done.
         """
         candidates = self._relevant(evidence)
-        if wants_names:
+        if wants_names and evidence.sentences and passages:
             floor = self.name_item_share * evidence.best_score
-            candidates += [s for s in evidence.sentences if s not in candidates and s.score >= floor and not s.vague]
+            best_article = passages[evidence.sentences[0].passage].doc_id
+            candidates += [
+                s
+                for s in evidence.sentences
+                if s not in candidates and s.score >= floor and not s.vague and passages[s.passage].doc_id == best_article
+            ]
         parties = question_entities(question)
         reverse = len(parties) == 2
         done = not PROSPECTIVE.search(question)  # "what has X given" asks what was done, not what may be

@@ -86,6 +86,7 @@ class AnswerJob:
     """
 
     question: str  # the standalone question
+    form: str  # the shape of answer the user's own words ask for: "single", "list" or "yes_no" (rag/completion.py)
     passages: list[Passage]
     evidence: Evidence
     llm: Any | None  # None: quote the evidence (extractive)
@@ -174,12 +175,14 @@ class AnswerPipeline:
             yield StreamEvent("token", ABSTAIN_ANSWER)
             answer.answer, answer.abstained = ABSTAIN_ANSWER, True
         else:
+            form = question_form(question)  # "Which one is it?" asks for one, however plural the question it follows
             job = AnswerJob(
                 question=standalone,
+                form=form,
                 passages=passages,
                 evidence=evidence,
                 llm=llm,
-                widen=functools.partial(self._widen, question, standalone, history, passages, filters, as_of),
+                widen=functools.partial(self._widen, question, standalone, history, passages, filters, as_of, form),
                 notes=answer.notes,
                 timings=timings,
                 began=generate_began,
@@ -227,7 +230,14 @@ class AnswerPipeline:
 
     # ----- steps --------------------------------------------------------------------------------
     def _widen(
-        self, question: str, standalone: str, history, passages: list[Passage], filters: Filters | None, as_of: dt.date
+        self,
+        question: str,
+        standalone: str,
+        history,
+        passages: list[Passage],
+        filters: Filters | None,
+        as_of: dt.date,
+        form: str,
     ) -> tuple[list[Passage], Evidence]:
         """For a list or a yes/no question, the best articles read whole: the passages with the rest
         of those articles' chunks appended (so earlier passage numbers stay valid), and their evidence.
@@ -240,7 +250,6 @@ class AnswerPipeline:
         question is left as it is.
         """
         c = self.settings.answer.completion
-        form = question_form(standalone)
         if form == "single":
             return passages, Evidence()
         wider = self.retriever.run(standalone, top_k=c.wide_passages, filters=filters, as_of=as_of)
@@ -274,7 +283,7 @@ class AnswerPipeline:
 
         def completed(draft: VerifiedAnswer) -> VerifiedAnswer:  # the items and the other side the draft leaves out
             before = _in_passage_numbers(draft) if draft.cited else ""
-            if not before and question_form(question) != "yes_no":  # an empty yes/no draft may still get what the sources report
+            if not before and job.form != "yes_no":  # an empty yes/no draft may still get what the sources report
                 return draft
             _, wide_evidence = job.widen()
             completion = self._completer().run(

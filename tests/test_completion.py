@@ -134,17 +134,29 @@ def test_list_items_reported_done_come_before_plans_quotations_and_the_reverse_r
     assert [p for p, _ in everything.added] == [4, 5, 1, 2, 3]  # nothing is lost: they come last
 
 
-def test_a_which_list_reaches_further_down_for_sentences_that_name_someone_new():
+def test_a_which_list_reaches_further_down_its_best_article_for_sentences_that_name_someone_new():
     evidence = _evidence(
         (0, "Leaders of several European countries joined Zelenskyy at the White House on Monday.", 0.9),
         (1, "Alexander Stubb is the president of Finland, a country bordering Russia.", 0.3),  # few of the question's words
         (2, "The weather was mild on the day of the meeting.", 0.3),  # names no one new: never an item
+        (3, "Mark Carney spoke to farmers in Ottawa about tariffs.", 0.3),  # another article, not about the question
     )
+    passages = [Passage(chunk_id=f"c{i}", doc_id="summit" if i < 3 else "other", text=s.text) for i, s in enumerate(evidence.sentences)]
     question = "Which European leaders went to the White House with Zelenskyy?"
-    completed = COMPLETER.run(question, "Leaders of several European countries joined Zelenskyy [1].", evidence, [])
-    assert [p for p, _ in completed.added] == [1]
+    draft = "Leaders of several European countries joined Zelenskyy [1]."
+    assert [p for p, _ in COMPLETER.run(question, draft, evidence, passages).added] == [1]
     strict = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2, name_item_share=0.5)
-    assert strict.run(question, "Leaders of several European countries joined Zelenskyy [1].", evidence, []).added == []
+    assert strict.run(question, draft, evidence, passages).added == []
+
+
+def test_a_follow_up_asking_for_one_is_not_completed_as_a_list():
+    evidence = _evidence(
+        (0, "Moscow has used Iranian Shahed drones in airstrikes.", 0.9), (1, "Moscow also used Lancet drones built in Izhevsk.", 0.8)
+    )
+    question = "Which Iranian drones has Moscow used? Which one is it?"  # a follow-up, condensed by rule
+    draft = "Moscow has used Iranian Shahed drones in airstrikes [1]."
+    assert COMPLETER.run(question, draft, evidence, _passages("a", "b"), form="single").text == draft
+    assert COMPLETER.run(question, draft, evidence, _passages("a", "b")).added  # the condensed question alone reads as a list
 
 
 def test_a_yes_no_answer_quotes_what_the_sources_say_in_the_claims_own_words():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import SEED_QUESTIONS, make_settings, needs_shared
@@ -89,7 +90,10 @@ def test_llm_answer_citations_are_repaired(seed_store_path):
         settings = make_settings(seed_store_path, llm={"backend": "openai", "api_base": server.openai_base, "model": server.model})
         answer = open_pipeline(settings).run("What has Iran given Russia?")
         prompt = server.last_user_message()
-    assert "Bank of Japan" not in answer.answer and "[9]" not in answer.answer
+    assert "Bank of Japan" not in answer.answer and "Ignore this" not in answer.answer
+    assert "dropped a marker naming no passage" in answer.notes  # the model's [9] named nothing shown to it
+    listed = {c.n for c in answer.citations}
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} == listed  # every marker names a listed source
     assert "drones" in answer.answer and answer.citations
     model_claim = answer.claims[0]  # the model's own sentence; further list items follow it
     assert "drones" in model_claim.text
