@@ -287,7 +287,7 @@ class AnswerPipeline:
                 return draft
             _, wide_evidence = job.widen()
             completion = self._completer().run(
-                question, before, wide_evidence if wide_evidence.sentences else evidence, passages, self._term_weights()
+                question, before, wide_evidence if wide_evidence.sentences else evidence, passages, self._term_weights(), job.form
             )
             if completion.text == before:
                 return draft
