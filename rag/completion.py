@@ -24,13 +24,12 @@ import re
 from dataclasses import dataclass, field
 
 from newsrag.index.instructions import looks_like_instruction
-from newsrag.index.places import place_words
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.citations import MARKER, attach_markers
 from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
-from newsrag.rag.specifics import NUMBER_WORDS, Specifics, additions, asked_kind
+from newsrag.rag.specifics import ASKS_FOR_COUNTRY, NUMBER_WORDS, Specifics, additions, asked_kind, new_countries
 from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, question_entities, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
@@ -42,7 +41,7 @@ _NOT_PLURAL = frozenset("this its his has was does is us gas news series species
 # ("What did the minister say at the summit?" asks for one event, and is not a list).
 _OPEN_WHAT = re.compile(r"^\s*what\s+(?:has|have|had)\b", re.I)
 # How many of a yes/no question's rarest claim words a sentence must hold to speak of the claim
-# itself (an editor's reading: two words such as "natural causes" name a claim; not fitted).
+# itself (an editor's reading: two words such as "started by lightning" name a claim; not fitted).
 CLAIM_WORDS = 2
 # A sentence that opens with a quotation mark: someone's words, quoted whole.
 QUOTATION = re.compile(r"^\s*[\"“‘']")
@@ -56,8 +55,6 @@ PROSPECTIVE = re.compile(
 REPORTED_DONE = re.compile(r"\b(?:has|have|had|already|did|was|were)\b|\b\w+ed\b", re.I)
 # Questions whose items are names: "which countries", "who shared the prize".
 ASKS_FOR_NAMES = re.compile(r"\b(?:which|who|whom)\b", re.I)
-# Questions whose items are countries: "which countries hosting American forces", "what nations".
-ASKS_FOR_COUNTRIES = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?(?:countries|nations)\b", re.I)
 # "Who are the candidates", "Who were the victims".
 _PLURAL_WHO = re.compile(r"^\s*who\s+(?:are|were|have)\b", re.I)
 _COUNT = re.compile(
@@ -140,7 +137,7 @@ class AnswerCompleter:
         said = set(content_terms(f"{question} {plain}"))
         named = f"{question} {plain}"
         wants_names = bool(ASKS_FOR_NAMES.search(question))
-        wants_countries = bool(ASKS_FOR_COUNTRIES.search(question))
+        wants_countries = bool(ASKS_FOR_COUNTRY.search(question))
         chosen_terms = [
             set(content_terms(s.text)) for s in split_sentences(plain)
         ]  # a source sentence the answer already paraphrases is not a new item
@@ -166,8 +163,7 @@ class AnswerCompleter:
     def _new_names(sentence: str, named: str, countries: bool) -> set[str]:
         """The names a sentence adds to what is already named; for "which countries" only country names
         (a sentence that names a new minister is not a new country)."""
-        names = Specifics.of(sentence).minus(named).names
-        return {n for n in names if n in place_words()} if countries else names
+        return new_countries(sentence, named) if countries else Specifics.of(sentence).minus(named).names
 
     def _list_candidates(self, question: str, evidence: Evidence, passages: list[Passage], wants_names: bool) -> list[EvidenceSentence]:
         """The sentences that may hold a further item, in the order they are considered.

@@ -160,8 +160,13 @@ def adds_to_question(question: str, answer: str) -> bool:
     return bool(additions(question, answer))
 
 
-# "Which country", "what nations": the answer is a country.
-ASKS_FOR_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
+# "Which country", "which countries hosting American forces", "what nations": the answer names countries.
+ASKS_FOR_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?(?:country|countries|nation|nations)\b", re.I)
+
+
+def new_countries(text: str, known: str) -> set[str]:
+    """The country names (ISO 3166, index/places.py) that `text` names and `known` does not."""
+    return {name for name in Specifics.of(text).minus(known).names if name in place_words()}
 
 
 def names_kind_asked(question: str, answer: str) -> bool:
@@ -172,8 +177,7 @@ def names_kind_asked(question: str, answer: str) -> bool:
     if asked_kind(question) == "number":
         return bool(numbers_in(answer) - numbers_in(question))
     if ASKS_FOR_COUNTRY.search(question):
-        asked = {w.lower() for w in CAPITALISED.findall(question)}
-        return any(w.lower() in place_words() and w.lower() not in asked for w in CAPITALISED.findall(answer))
+        return bool(new_countries(answer, question))
     return True
 
 

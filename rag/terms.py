@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from newsrag.index.keyword import TOKEN_PATTERN, stemmer
+from newsrag.rag.timeframe import MONTH_NAMES, WEEKDAYS
 
 TOKEN = re.compile(TOKEN_PATTERN)
 
@@ -114,16 +115,10 @@ ENTITY = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 # Capitalised words that name a time, not someone or something: "in February 2024" asks about a
 # month, and an article need not spell the month out to be about the event.
-CALENDAR_WORDS = (
-    "january february march april june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday"
-)
-
-
 @lru_cache(maxsize=1)
 def calendar_terms() -> frozenset[str]:
-    """The stemmed month and weekday names."""
-    return frozenset(content_terms(CALENDAR_WORDS))
+    """The stemmed full month and weekday names (rag/timeframe.py's)."""
+    return frozenset(content_terms(" ".join([*(names[0] for names in MONTH_NAMES), *WEEKDAYS])))
 
 
 def question_entities(question: str) -> list[list[str]]:
