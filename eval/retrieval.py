@@ -17,11 +17,15 @@ from typing import Any, Callable, Sequence
 
 from newsrag.eval.configs import EvalConfig
 from newsrag.eval.datasets import Question
-from newsrag.eval.metrics import Score, dedupe_doc_ids, first_gold_rank, percentile, retrieval_metrics, summarise
+from newsrag.eval.metrics import RecallAtK, Score, dedupe_doc_ids, first_gold_rank, percentile, retrieval_metrics, summarise
 from newsrag.eval.report import Report, fmt, md_escape, md_table, plot_hit_curves, plot_latency
 
 KS = (1, 3, 5, 10)
-TARGETS = {"hit@5": 0.80, "mrr@10": 0.65}
+TARGETS = {"hit@5": 0.95, "mrr@10": 0.85}  # issue #14, each RealTime QA question as of its date
+# Scored again against every article that holds the answer: RealTime QA's gold article is the one
+# the quiz linked; its `silver_answer_doc_ids` are other articles of the archive that also hold the
+# answer (often the same story from another outlet or another day of the same week).
+ANSWERING = "answering "
 
 Search = Callable[[str, int, Question], list[str]]  # query, k, question -> ranked article ids
 
@@ -119,6 +123,9 @@ def run_questions(questions: Sequence[Question], search: Search, top_k: int, des
         ranked = search(query, top_k, question)[:top_k]
         seconds = time.perf_counter() - began
         scores = {m.name: m.compute(ranked, question.gold_docs) for m in metrics}
+        if question.gold_docs:
+            answering = [*question.gold_docs, *question.silver_docs]
+            scores.update({ANSWERING + m.name: m.compute(ranked, answering) for m in metrics if not isinstance(m, RecallAtK)})
         outcomes.append(RetrievalOutcome(question, query, ranked, scores, seconds))
     return outcomes
 
@@ -316,6 +323,19 @@ def write_report(report: Report, runs: Sequence[RetrievalRun], questions: Sequen
         "### Halves\n\nHalf A is what the time priors were fitted on (`--fit-time`); half B was held back.\n\n"
         + md_table(["configuration", "half", "scored", *metric_names], half_rows)
     )
+    answering_names = [ANSWERING + m for m in metric_names if not m.startswith("recall") and ANSWERING + m in summaries[ours.config.name]]
+    if answering_names and any(q.silver_docs for q in questions):
+        answering_rows = [
+            [run.config.name, half or "all", *[run.summary(half).get(m) for m in answering_names]]
+            for run in runs
+            for half in (None, "A", "B")
+        ]
+        report.add(
+            "### Any article that holds the answer\n\nThe same rankings scored against the gold article or any of the "
+            "dataset's silver articles (other articles of the archive that hold the answer, often the same story "
+            "from another outlet or day). The targets are on the gold article alone.\n\n"
+            + md_table(["configuration", "half", *[m.removeprefix(ANSWERING) for m in answering_names]], answering_rows)
+        )
     target_lines = []
     for name, target in TARGETS.items():
         value = summaries[ours.config.name].get(name)
