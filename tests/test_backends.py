@@ -254,6 +254,26 @@ def test_local_backend_completes_and_streams(local_llm) -> None:
     assert chunks[-1].delta == "" and chunks[-1].additional_kwargs["timings"]["predicted_n"] > 0
 
 
+def test_warm_up_leaves_the_system_prompt_read_for_the_first_question(local_llm, smollm_path, seed_store_path) -> None:
+    from conftest import make_settings
+
+    from newsrag.components import open_pipeline
+    from newsrag.rag.prompts import SYSTEM_PROMPT
+
+    llm = {"backend": "local", "model_path": str(smollm_path), "context_window": 1024, "max_tokens": 16, "threads": 1}
+    pipeline = open_pipeline(make_settings(seed_store_path, llm=llm))  # the same runtime as `local_llm`
+    first_question = [
+        ChatMessage(role="system", content=SYSTEM_PROMPT),
+        ChatMessage(role="user", content="SOURCES:\n[1] Text.\nQuestion: Why?"),
+    ]
+    local_llm.chat(QUESTION, max_tokens=1)  # the runtime last read another prompt
+    cold = local_llm.chat(first_question, max_tokens=1).additional_kwargs["timings"]["cache_n"]
+    local_llm.chat(QUESTION, max_tokens=1)
+    pipeline.warm_up()
+    warm = local_llm.chat(first_question, max_tokens=1).additional_kwargs["timings"]["cache_n"]
+    assert cold < 20 < 100 < warm  # the system prompt (well over 100 tokens) is read already
+
+
 def test_local_backend_streams_from_async_code(local_llm) -> None:
     async def collect() -> list[str]:
         return [chunk.delta async for chunk in await local_llm.astream_chat(QUESTION, max_tokens=6)]
