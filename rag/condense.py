@@ -19,6 +19,9 @@ History = Sequence[Sequence[str]]
 # Words that point back into the conversation.
 ANAPHORA = re.compile(r"\b(he|she|it|its|they|them|their|this|that|these|those|his|her|him|there|then|the same)\b", re.I)
 MARKERS = re.compile(r"\[\d+\]")
+# The pronouns that stand for a person or a group named earlier: a rewrite that still holds the
+# one the question had has not said whom it means.
+PERSONAL = re.compile(r"\b(he|she|they|them|their|his|him|her)\b", re.I)
 # A question with fewer content words than this leans on the conversation (the default of
 # `AnswerSettings.follow_up_terms`).
 SHORT_QUESTION_TERMS = 4
@@ -49,8 +52,21 @@ def condense_with_llm(question: str, history: History, llm, short_terms: int = S
         rewritten = str(llm.complete(CONDENSE_PROMPT.format(history=turns, question=question))).strip().splitlines()[0]
     except Exception:  # a failing server must not lose the question
         return condense_by_rule(question, history, short_terms)
+    if not rewrite_holds(question, rewritten, history):
+        return condense_by_rule(question, history, short_terms)  # the model wandered off: trust the rule
+    return rewritten
+
+
+def rewrite_holds(question: str, rewritten: str, history: History) -> bool:
+    """Whether a model's rewrite of a follow-up can stand for it: on the conversation's topic (at
+    most half its words new), still a question when the user asked one (a small model sometimes
+    answers instead of rewriting, "Russia blamed X ..."), and without the pronoun it was meant to
+    resolve ("Did they come away with a deal?" rewritten as itself)."""
     known = set(content_terms(" ".join(" ".join(turn) for turn in history) + " " + question))
     new_terms = set(content_terms(rewritten))
     if not rewritten or len(rewritten) > 400 or not new_terms or len(new_terms - known) > len(new_terms) // 2:
-        return condense_by_rule(question, history, short_terms)  # the model wandered off: trust the rule
-    return rewritten
+        return False
+    if question.rstrip().endswith("?") and not rewritten.rstrip().endswith("?"):
+        return False
+    unresolved = {p.lower() for p in PERSONAL.findall(question)} & {p.lower() for p in PERSONAL.findall(rewritten)}
+    return not unresolved

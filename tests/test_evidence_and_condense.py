@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsrag.rag.condense import condense_by_rule, needs_context
+from newsrag.rag.condense import condense_by_rule, condense_with_llm, needs_context, rewrite_holds
 from newsrag.rag.evidence import EvidenceSelector
 from newsrag.rag.passage import Passage
 from newsrag.rag.terms import TermWeights
@@ -17,6 +17,28 @@ def test_a_follow_up_takes_the_previous_question_and_a_complete_question_stands_
     assert "[1]" not in follow_up  # the last exchange, without its citation markers
     standalone = "What has Iran given Russia in exchange for fighter jets and helicopters?"
     assert condense_by_rule(standalone, HISTORY) == standalone
+
+
+def test_a_model_rewrite_stands_only_if_it_is_still_a_question_that_says_whom_it_means(tmp_path):
+    history = [("Who did the minister meet in Oslo?", "She met the envoys of both parties [1].")]
+    question = "Did they agree on a ceasefire?"
+    assert rewrite_holds(question, "Did the envoys the minister met in Oslo agree on a ceasefire?", history)
+    assert not rewrite_holds(question, question, history)  # "they" left unresolved
+    assert not rewrite_holds(question, "The envoys met in Oslo and agreed on a ceasefire.", history)  # an answer, not a question
+    assert not rewrite_holds(question, "Did the central bank raise its rates on mortgages today?", history)  # off the topic
+
+    from fake_llm_server import FakeLLMServer
+
+    from newsrag.rag.backends import get_llm
+    from newsrag.settings import LLMSettings
+
+    for reply, kept in (("Did the envoys agree on a ceasefire in Oslo?", True), ("The envoys agreed on a ceasefire in Oslo.", False)):
+        with FakeLLMServer(reply=reply) as server:
+            llm = get_llm(LLMSettings(backend="openai", model="m", api_base=server.openai_base), tmp_path)
+            standalone = condense_with_llm(question, history, llm)
+        assert (standalone == reply) is kept
+        if not kept:
+            assert standalone == condense_by_rule(question, history)
 
 
 def test_evidence_ranks_the_answering_sentence_first_and_never_keeps_vague_or_planted_text(encoder):
