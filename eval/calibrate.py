@@ -14,6 +14,11 @@ Two decisions of the answer stage are fitted here, never set by hand:
    whose passages still hold the answer text is left out, as the archive does answer it), the seed
    set and the written set (their negatives). The threshold is the highest one at which half A still
    answers `TARGET_ANSWERED` of its answerable cases.
+3. **When a model's checked answer may stand** (`AbstentionSettings.model_floor`, with
+   `--model-band`): below the threshold the model is asked anyway, forced, for every case down to
+   the lowest floor tried, and its answer counts only if the pipeline keeps it (every sentence
+   supported, naming what was asked). The floor is the lowest at which half A still abstains on
+   its unanswerable cases within `ABSTAIN_SLACK` of the threshold alone.
 
 A question and its hard negative always fall in the same half (by a hash of the question id), so
 half B is never seen while fitting. Nothing here calls the model unless follow-ups need a rewrite.
@@ -44,6 +49,10 @@ MAX_PROMPT_WORDS = 250
 REACH_SLACK = 0.02
 # The operating point: answer at least this share of answerable questions of half A.
 TARGET_ANSWERED = 0.90
+# Model floors tried below the threshold, and how much of half A's abstention on unanswerable
+# cases a floor may give up for the answerable cases the model's checked answers win back.
+MODEL_FLOORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+ABSTAIN_SLACK = 0.05
 
 
 def half_of(question_id: str) -> str:
@@ -61,6 +70,8 @@ class Case:
     variant: str  # "as asked" | "without its articles"
     features: dict[str, float]
     reach: dict[str, float] = field(default_factory=dict)  # context config -> share of the answer reaching the prompt
+    excluded: list[str] = field(default_factory=list)  # articles left out of the store for this case (hard negatives)
+    model_answered: bool | None = None  # --model-band: whether the model's checked answer stood (None: not asked)
 
     @property
     def half(self) -> str:
@@ -107,6 +118,7 @@ def collect(pipeline, questions: Sequence[Question], set_name: str, llm=None, pr
         for variant, filters, answerable in variants:
             passages, evidence, verdict = pipeline.gather(question.question, standalone, history, filters, as_of=as_of)
             case = Case(question, set_name, answerable, variant, verdict.features or dict.fromkeys(FEATURES, 0.0))
+            case.excluded = list(filters.exclude_doc_ids) if filters else []
             if answerable:
                 for words in WORD_BUDGETS:
                     for anchors in ANCHOR_COUNTS:
@@ -211,7 +223,75 @@ def fit_abstention(cases: Sequence[Case]) -> AbstentionFit:
     return AbstentionFit(intercept, weights, threshold, figures)
 
 
-def settings_toml(context: str, fit: AbstentionFit) -> str:
+# ----- the model band ---------------------------------------------------------------------------------
+def ask_model(settings, cases: Sequence[Case], fit: AbstentionFit, backend: str | None, progress: bool = True) -> None:
+    """Ask the model, forced, every case below the fitted threshold and not below the lowest floor:
+    `Case.model_answered` is whether the pipeline kept its answer (borderline: only if it passes every check)."""
+    from tqdm import tqdm
+
+    from newsrag.components import open_pipeline
+    from newsrag.eval.retrieval import question_as_of
+    from newsrag.rag.passage import Filters
+
+    model = fitted_model(fit.intercept, fit.weights, fit.threshold)
+    abstention = settings.answer.abstention.model_copy(
+        update={"intercept": fit.intercept, "weights": fit.weights, "threshold": fit.threshold, "model_floor": 0.0}
+    )
+    forced = settings.model_copy(update={"answer": settings.answer.model_copy(update={"abstention": abstention})})
+    pipeline = open_pipeline(forced)
+    band = [c for c in cases if min(MODEL_FLOORS) <= model.probability(c.features) < fit.threshold]
+    for case in tqdm(band, desc="model band", unit="q", file=sys.stderr, disable=not progress or None, leave=False):
+        question = case.question
+        filters = Filters(exclude_doc_ids=case.excluded) if case.excluded else None
+        answer = pipeline.run(
+            question.question, [list(t) for t in question.history], filters, backend=backend, as_of=question_as_of(question)
+        )
+        case.model_answered = not answer.abstained
+
+
+def floor_rates(cases: Sequence[Case], fit: AbstentionFit, floor: float) -> dict[str, dict[str, float | None]]:
+    """Answered when answerable and abstained when unanswerable per half, when a case below the
+    threshold is answered only where the model's checked answer stood and its probability reaches `floor`."""
+    model = fitted_model(fit.intercept, fit.weights, fit.threshold)
+    figures: dict[str, dict[str, float | None]] = {}
+    for half in ("A", "B"):
+        chosen = [c for c in cases if c.half == half]
+        answered = [c for c in chosen if (p := model.probability(c.features)) >= fit.threshold or (p >= floor and bool(c.model_answered))]
+        positives = [c for c in chosen if c.answerable]
+        negatives = [c for c in chosen if not c.answerable]
+        figures[half] = {
+            "answered_when_answerable": sum(1 for c in positives if c in answered) / len(positives) if positives else None,
+            "abstained_when_unanswerable": sum(1 for c in negatives if c not in answered) / len(negatives) if negatives else None,
+        }
+    return figures
+
+
+def choose_model_floor(cases: Sequence[Case], fit: AbstentionFit) -> tuple[float, list[list[Any]]]:
+    """The lowest floor whose half A abstains on unanswerable cases within `ABSTAIN_SLACK` of the
+    threshold alone (the threshold itself when none does), and every floor's figures."""
+    base = floor_rates(cases, fit, fit.threshold)["A"]["abstained_when_unanswerable"] or 0.0
+    chosen = fit.threshold
+    table = []
+    for floor in sorted({*MODEL_FLOORS, fit.threshold}, reverse=True):
+        if floor > fit.threshold:
+            continue
+        rates_ = floor_rates(cases, fit, floor)
+        a, b = rates_["A"], rates_["B"]
+        table.append(
+            [
+                floor,
+                a["answered_when_answerable"],
+                a["abstained_when_unanswerable"],
+                b["answered_when_answerable"],
+                b["abstained_when_unanswerable"],
+            ]
+        )
+        if (a["abstained_when_unanswerable"] or 0.0) >= base - ABSTAIN_SLACK - 1e-9:
+            chosen = floor
+    return chosen, table
+
+
+def settings_toml(context: str, fit: AbstentionFit, model_floor: float | None = None) -> str:
     """The fitted numbers as a TOML block for `config.toml` (or the defaults in newsrag/settings.py)."""
     values = dict(part.split("=") for part in context.split())
     lines = [
@@ -224,6 +304,7 @@ def settings_toml(context: str, fit: AbstentionFit) -> str:
         "[answer.abstention]",
         f"intercept = {fit.intercept:.4f}",
         f"threshold = {fit.threshold:.4f}",
+        f"model_floor = {fit.threshold if model_floor is None else model_floor:.4f}",
         "",
         "[answer.abstention.weights]",
         *(f"{name} = {value:.4f}" for name, value in fit.weights.items()),
@@ -231,8 +312,16 @@ def settings_toml(context: str, fit: AbstentionFit) -> str:
     return "\n".join(lines)
 
 
-def write_report(report: Report, cases: Sequence[Case], chosen: str, per_budget: dict[int, str], fit: AbstentionFit) -> None:
-    """Both halves of both decisions, the fitted numbers, and every case's features."""
+def write_report(
+    report: Report,
+    cases: Sequence[Case],
+    chosen: str,
+    per_budget: dict[int, str],
+    fit: AbstentionFit,
+    model_floor: float | None = None,
+    floor_table: Sequence[Sequence[Any]] = (),
+) -> None:
+    """Both halves of every decision, the fitted numbers, and every case's features."""
     sets = sorted({c.set_name for c in cases})
     counts = [
         [
@@ -291,13 +380,31 @@ def write_report(report: Report, cases: Sequence[Case], chosen: str, per_budget:
         f"{TARGET_ANSWERED:.0%} of half A's answerable cases).\n\n"
         + md_table(["half/set", "cases", "ROC AUC", "answered when answerable", "abstained when unanswerable"], rows)
         + "\n\n```toml\n"
-        + settings_toml(chosen, fit)
+        + settings_toml(chosen, fit, model_floor)
         + "\n```"
     )
+    if floor_table:
+        asked = [c for c in cases if c.model_answered is not None]
+        report.add(
+            "## When a model's checked answer may stand (`--model-band`)\n\n"
+            f"The model was asked, forced, for the {len(asked)} cases from {min(MODEL_FLOORS)} up to the threshold; its answer "
+            f"stood for {sum(1 for c in asked if c.model_answered and c.answerable)} answerable and "
+            f"{sum(1 for c in asked if c.model_answered and not c.answerable)} unanswerable ones. A case below the threshold is "
+            f"answered when its probability reaches the floor and the model's answer stood. Chosen floor: {fmt(model_floor)} "
+            f"(the lowest whose half A abstains on unanswerable cases within {ABSTAIN_SLACK} of the threshold alone).\n\n"
+            + md_table(["floor", "A answered", "A abstained", "B answered", "B abstained"], [[fmt(v) for v in row] for row in floor_table])
+        )
     report.data.update(
         {
             "context": {"chosen": chosen, "per_budget": per_budget},
-            "abstention": {"intercept": fit.intercept, "weights": fit.weights, "threshold": fit.threshold, "figures": fit.figures},
+            "abstention": {
+                "intercept": fit.intercept,
+                "weights": fit.weights,
+                "threshold": fit.threshold,
+                "model_floor": model_floor,
+                "figures": fit.figures,
+                "floors": [list(row) for row in floor_table],
+            },
             "cases": [
                 {
                     "set": c.set_name,
@@ -308,6 +415,7 @@ def write_report(report: Report, cases: Sequence[Case], chosen: str, per_budget:
                     "features": c.features,
                     "reach_chosen": c.reach.get(chosen),
                     "reach_passages": c.reach.get("passages"),
+                    "model_answered": c.model_answered,
                 }
                 for c in cases
             ],

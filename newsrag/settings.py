@@ -139,6 +139,13 @@ class AbstentionSettings(BaseModel):
         0.5545, ge=0, le=1, description="Answer when the probability reaches this (answers 90% of half A's answerable cases)"
     )
     candidate_sentences: int = Field(3, ge=1, le=20, description="Best sentences the 'candidate' feature reads (part of the fitted model)")
+    model_floor: float = Field(
+        0.5545,
+        ge=0,
+        le=1,
+        description="From this probability up to the threshold, a model writes and its answer stands only if it passes every check "
+        "(`eval calibrate --model-band`; equal to the threshold: no such band)",
+    )
 
 
 class EvidenceSettings(BaseModel):

@@ -50,6 +50,7 @@ class Verdict:
     probability: float
     answerable: bool
     features: dict[str, float] = field(default_factory=dict)
+    borderline: bool = False  # below the threshold but not below the model floor: a model's answer may stand if it passes every check
 
 
 def measure(
@@ -123,6 +124,10 @@ def candidate_share(question: str, evidence: Evidence, sentences: int = 3) -> fl
 class AnswerabilityModel:
     """Logistic score over `FEATURES` with fitted weights; answers when it reaches the threshold.
 
+    Between `model_floor` and the threshold the verdict is borderline: the evidence alone does not
+    justify an answer, but a model's answer that passes every check (each sentence supported by
+    the sentence it cites, naming what was asked) does; the pipeline abstains otherwise.
+
     >>> model = AnswerabilityModel(settings.answer.abstention)  # doctest: +SKIP
     >>> model.run(question, evidence, passages, weights).answerable  # doctest: +SKIP
     True
@@ -132,6 +137,7 @@ class AnswerabilityModel:
         self.intercept = settings.intercept
         self.weights = dict(settings.weights)
         self.threshold = settings.threshold
+        self.model_floor = min(settings.model_floor, settings.threshold)
         self.candidate_sentences = settings.candidate_sentences
 
     def probability(self, features: dict[str, float]) -> float:
@@ -147,4 +153,4 @@ class AnswerabilityModel:
             return Verdict(0.0, False, {})
         features = measure(question, evidence, passages, weights, self.candidate_sentences, frame)
         probability = self.probability(features)
-        return Verdict(probability, probability >= self.threshold, features)
+        return Verdict(probability, probability >= self.threshold, features, self.model_floor <= probability < self.threshold)

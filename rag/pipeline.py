@@ -94,6 +94,7 @@ class AnswerJob:
     notes: list[str]
     timings: dict[str, float]
     began: float  # time.perf_counter() when writing began
+    checked_only: bool = False  # borderline evidence: only a model answer that passes every check stands, nothing is quoted
     _wide: dict[str, Evidence] = field(default_factory=dict)
 
     def wide_evidence(self, form: str | None = None) -> Evidence:
@@ -180,7 +181,7 @@ class AnswerPipeline:
         )
         answer.answerability = round(verdict.probability, 4)
         generate_began = time.perf_counter()
-        if not verdict.answerable:
+        if not verdict.answerable and not (verdict.borderline and llm is not None):
             yield StreamEvent("token", ABSTAIN_ANSWER)
             answer.answer, answer.abstained = ABSTAIN_ANSWER, True
         else:
@@ -195,6 +196,7 @@ class AnswerPipeline:
                 notes=answer.notes,
                 timings=timings,
                 began=generate_began,
+                checked_only=not verdict.answerable,
             )
             verified = yield from self._generate(job)
             self._fill(answer, verified, job.passages)
@@ -336,6 +338,14 @@ class AnswerPipeline:
                 yield StreamEvent("token", delta)
         verified = checked(_to_passage_numbers(markers_to_sentence_end(draft), shown))
         notes.extend(verified.notes)
+        if job.checked_only:  # borderline evidence: the model's answer stands only if the whole of it passes every check
+            whole = not any(note.startswith("removed an unsupported sentence") for note in verified.notes)
+            answers = adds_to_question(question, verified.text) and names_kind_asked(question, verified.text)
+            if whole and verified.cited and answers and not MODEL_ABSTAINS.search(draft):
+                notes.append("the evidence was borderline; the model's answer passed every check")
+                return completed(verified)
+            notes.append("the evidence was borderline and the model's answer did not pass every check")
+            return VerifiedAnswer(text="")
         if not verified.cited or MODEL_ABSTAINS.search(draft) or not adds_to_question(question, verified.text):
             quoted = checked(self._quoted(evidence))
             if checker.answers(question, quoted):

@@ -97,15 +97,14 @@ def test_the_word_budget_holds_and_the_best_block_comes_first():
 
 
 # ----- answerability ---------------------------------------------------------------------------------
-class _Abstention:
-    intercept = -1.0
-    weights = {"best_score": 2.0, "missing_rarity": -4.0}
-    threshold = 0.5
-    candidate_sentences = 3
+def _abstention_settings():
+    from newsrag.settings import AbstentionSettings
+
+    return AbstentionSettings(intercept=-1.0, weights={"best_score": 2.0, "missing_rarity": -4.0}, threshold=0.5, model_floor=0.5)
 
 
 def test_answerability_is_a_logistic_score_over_the_named_features():
-    model = AnswerabilityModel(_Abstention())
+    model = AnswerabilityModel(_abstention_settings())
     assert model.probability({"best_score": 1.0}) > 0.7
     assert model.probability({"best_score": 1.0, "missing_rarity": 1.0}) < 0.1
     evidence = _evidence(PASSAGES, [(0, 1, 0.9)])

@@ -191,6 +191,32 @@ def test_calibration_fits_on_half_a_and_reports_both_halves():
     assert fit.weights["top_similarity"] > 0 and "[answer.abstention]" in settings_toml(chosen, fit)
 
 
+def test_the_model_floor_is_the_lowest_that_keeps_half_a_abstaining_on_unanswerable_cases():
+    from newsrag.eval.calibrate import ABSTAIN_SLACK, AbstentionFit, Case, choose_model_floor, floor_rates, settings_toml
+    from newsrag.eval.datasets import Question
+    from newsrag.rag.answerability import FEATURES
+
+    # one feature carries the probability: weight 1, intercept 0 -> p = sigmoid(x); threshold 0.5
+    fit = AbstentionFit(intercept=0.0, weights={"best_score": 1.0}, threshold=0.5, figures={})
+    cases = []
+    for i in range(200):
+        answerable = i % 2 == 0
+        x = -0.2 - (i % 10) / 10 if i % 4 < 2 else 0.5  # p 0.20..0.45 below the threshold, or 0.62 above it
+        case = Case(
+            Question(id=f"q{i // 2}", question="?"), "synthetic", answerable, "as asked", dict.fromkeys(FEATURES, 0.0) | {"best_score": x}
+        )
+        case.model_answered = answerable or i % 20 == 1  # the model's checked answer stands for answerable cases, rarely otherwise
+        cases.append(case)
+    floor, table = choose_model_floor(cases, fit)
+    base = floor_rates(cases, fit, fit.threshold)["A"]
+    chosen = floor_rates(cases, fit, floor)["A"]
+    assert floor < fit.threshold and chosen["answered_when_answerable"] > base["answered_when_answerable"]
+    assert chosen["abstained_when_unanswerable"] >= base["abstained_when_unanswerable"] - ABSTAIN_SLACK
+    lower = [row for row in table if row[0] < floor]
+    assert all(row[2] < base["abstained_when_unanswerable"] - ABSTAIN_SLACK for row in lower)  # any lower floor gives up too much
+    assert f"model_floor = {floor:.4f}" in settings_toml("words=200 anchors=8 neighbours=1 share=0.3", fit, floor)
+
+
 def test_score_answer_on_the_public_answer_json():
     from newsrag.eval.answers import failed_checks, score_answer
     from newsrag.eval.datasets import Question

@@ -102,6 +102,26 @@ def test_llm_answer_citations_are_repaired(seed_store_path):
     assert "SOURCES:" in prompt and "What has Iran given Russia?" in prompt
 
 
+def test_borderline_evidence_lets_only_a_model_answer_that_passes_every_check_stand(seed_store_path):
+    """Below the threshold and above the model floor, the model's answer stands only when wholly supported."""
+    from fake_llm_server import FakeLLMServer
+
+    question = "Which mercenary group was preparing to give air defense to Hezbollah or Iran?"
+    band = {"abstention": {"threshold": 1.0, "model_floor": 0.0}}  # every question is borderline
+    replies = {
+        "The Wagner Group was preparing to give air defense to Hezbollah or Iran [1].": False,
+        "The Wagner Group was preparing to give air defense to Hezbollah [1]. The Bank of Japan raised interest rates [1].": True,
+    }
+    for reply, abstains in replies.items():
+        with FakeLLMServer(reply=reply) as server:
+            llm = {"backend": "openai", "api_base": server.openai_base, "model": server.model}
+            answer = open_pipeline(make_settings(seed_store_path, llm=llm, answer=band)).run(question)
+        assert answer.abstained is abstains, answer.notes
+        assert ("Wagner" in answer.answer) is not abstains  # never the passages quoted instead
+    extractive = open_pipeline(make_settings(seed_store_path, answer=band)).run(question)
+    assert extractive.abstained  # no model, nothing to check: borderline evidence is not enough
+
+
 def test_prompt_injection_in_articles_does_not_steer(tmp_path, encoder):
     """An article that orders the model around is quoted data; a model that obeys it is overruled."""
     from fake_llm_server import FakeLLMServer

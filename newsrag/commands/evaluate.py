@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="fit what the model reads and when to abstain on half the questions, report both halves")
     p.add_argument("--sets", default="realtimeqa,seed,written", help="question sets: realtimeqa, seed, written (comma-separated)")
     p.add_argument("--limit", type=int, help="only the first N questions of each set")
+    p.add_argument(
+        "--model-band",
+        action="store_true",
+        help="also ask the model (--backend) below the threshold and fit the floor from which its checked answer may stand",
+    )
     _answer_flags(p)
     _common(p)
 
@@ -280,19 +285,30 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
         raise _usage(f"--sets: no questions or corpus for {', '.join(unknown)}")
     report = _report("calibrate", "newsrag answer-stage calibration", args, argv)
     progress = not args.no_progress
+    if args.model_band and (args.backend or settings.llm.backend) == "extractive":
+        raise _usage("--model-band needs a model: --backend local, openai or ollama")
     cases = []
+    stores = {}
     for name, questions_path, corpus in sets:
         questions = _load_questions(questions_path, args.limit)
         store = ensure_store(settings, corpus, args.store, progress)
+        stores[name] = store.settings
         pipeline = open_pipeline(store.settings)
         needs_rewrite = any(q.history for q in questions)
         _, llm, _ = pipeline._backend(args.backend) if needs_rewrite else (None, None, None)
         cases.extend(calibrate.collect(pipeline, questions, name, llm, progress))
     chosen, per_budget = calibrate.choose_context_config(cases)
     fit = calibrate.fit_abstention(cases)
-    calibrate.write_report(report, cases, chosen, per_budget, fit)
+    model_floor, floor_table = None, []
+    if args.model_band:
+        for name, store_settings in stores.items():
+            calibrate.ask_model(store_settings, [c for c in cases if c.set_name == name], fit, args.backend, progress)
+        model_floor, floor_table = calibrate.choose_model_floor(cases, fit)
+    calibrate.write_report(report, cases, chosen, per_budget, fit, model_floor, floor_table)
     print(calibrate.main_figures(fit, cases, chosen))
-    print(calibrate.settings_toml(chosen, fit))
+    if floor_table:
+        print(f"model floor: {model_floor:.4f}")
+    print(calibrate.settings_toml(chosen, fit, model_floor))
     _finish(report)
     return 0
 
