@@ -304,7 +304,7 @@ def settings_toml(context: str, fit: AbstentionFit, model_floor: float | None = 
         "[answer.abstention]",
         f"intercept = {fit.intercept:.4f}",
         f"threshold = {fit.threshold:.4f}",
-        f"model_floor = {fit.threshold if model_floor is None else model_floor:.4f}",
+        *([f"model_floor = {model_floor:.4f}"] if model_floor is not None and model_floor < fit.threshold else []),
         "",
         "[answer.abstention.weights]",
         *(f"{name} = {value:.4f}" for name, value in fit.weights.items()),

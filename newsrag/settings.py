@@ -143,14 +143,14 @@ class AbstentionSettings(BaseModel):
     # model's rewrites of follow-ups: threshold 0.5599) chose a floor of 0.40 on half A. Held-back
     # half B: answered when answerable 0.873 -> 0.902, but abstained when unanswerable 0.604 -> 0.479;
     # of the 63 cases asked, the model's checked answer stood for 24 unanswerable and 11 answerable
-    # ones (other weeks' coverage supports a wrong-week answer as well as the right one). Off: the
-    # floor is the threshold. README "Borderline evidence".
-    model_floor: float = Field(
-        0.5545,
+    # ones (other weeks' coverage supports a wrong-week answer as well as the right one). Off (None).
+    # README "Borderline evidence".
+    model_floor: float | None = Field(
+        None,
         ge=0,
         le=1,
         description="From this probability up to the threshold, a model writes and its answer stands only if it passes every check "
-        "(`eval calibrate --model-band`; equal to the threshold: no such band)",
+        "(`eval calibrate --model-band`; None: no such band)",
     )
 
 

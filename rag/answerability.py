@@ -137,7 +137,7 @@ class AnswerabilityModel:
         self.intercept = settings.intercept
         self.weights = dict(settings.weights)
         self.threshold = settings.threshold
-        self.model_floor = min(settings.model_floor, settings.threshold)
+        self.model_floor = settings.threshold if settings.model_floor is None else min(settings.model_floor, settings.threshold)
         self.candidate_sentences = settings.candidate_sentences
 
     def probability(self, features: dict[str, float]) -> float:

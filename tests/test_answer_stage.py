@@ -100,7 +100,7 @@ def test_the_word_budget_holds_and_the_best_block_comes_first():
 def _abstention_settings():
     from newsrag.settings import AbstentionSettings
 
-    return AbstentionSettings(intercept=-1.0, weights={"best_score": 2.0, "missing_rarity": -4.0}, threshold=0.5, model_floor=0.5)
+    return AbstentionSettings(intercept=-1.0, weights={"best_score": 2.0, "missing_rarity": -4.0}, threshold=0.5)
 
 
 def test_answerability_is_a_logistic_score_over_the_named_features():

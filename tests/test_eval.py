@@ -214,7 +214,9 @@ def test_the_model_floor_is_the_lowest_that_keeps_half_a_abstaining_on_unanswera
     assert chosen["abstained_when_unanswerable"] >= base["abstained_when_unanswerable"] - ABSTAIN_SLACK
     lower = [row for row in table if row[0] < floor]
     assert all(row[2] < base["abstained_when_unanswerable"] - ABSTAIN_SLACK for row in lower)  # any lower floor gives up too much
-    assert f"model_floor = {floor:.4f}" in settings_toml("words=200 anchors=8 neighbours=1 share=0.3", fit, floor)
+    context = "words=200 anchors=8 neighbours=1 share=0.3"
+    assert f"model_floor = {floor:.4f}" in settings_toml(context, fit, floor)
+    assert "model_floor" not in settings_toml(context, fit, fit.threshold)  # no band: nothing to set
 
 
 def test_score_answer_on_the_public_answer_json():
