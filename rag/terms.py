@@ -121,11 +121,30 @@ def calendar_terms() -> frozenset[str]:
     return frozenset(content_terms(" ".join([*(names[0] for names in MONTH_NAMES), *WEEKDAYS])))
 
 
+# "Apart from the strike in Kharkiv, which cities ...", "which countries besides Iran ...": what a
+# question sets aside is not what the answer must name.
+SET_ASIDE = re.compile(r"\b(?:apart from|aside from|besides|other than|except for|excluding)\b([^,;?]*)([,;]?)", re.I)
+
+
+def _without_set_aside(question: str) -> str:
+    """The question without the names it sets aside: a clause closed by a comma ("Apart from X in Y,
+    ...") loses its names, otherwise only the first name after the words that set it aside goes."""
+
+    def drop(match: re.Match[str]) -> str:
+        if match.group(2):
+            return " " + match.group(2)
+        first = ENTITY.search(match.group(1))
+        return match.group(1) if first is None else match.group(1)[: first.start()] + match.group(1)[first.end() :]
+
+    return SET_ASIDE.sub(drop, question)
+
+
 def question_entities(question: str) -> list[list[str]]:
     """Names in a question, each as its stemmed content words ("Wagner Group" -> ["wagner", "group"]);
-    months and weekdays are times, not names (rag/timeframe.py reads them)."""
+    months and weekdays are times, not names (rag/timeframe.py reads them), and names the question
+    sets aside ("apart from ...") are not asked about."""
     entities = []
-    for match in ENTITY.finditer(question):
+    for match in ENTITY.finditer(_without_set_aside(question)):
         terms = [t for t in content_terms(match.group(0)) if t not in calendar_terms()]
         if terms:
             entities.append(terms)

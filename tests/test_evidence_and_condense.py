@@ -5,7 +5,7 @@ from __future__ import annotations
 from newsrag.rag.condense import condense_by_rule, condense_with_llm, needs_context, rewrite_holds
 from newsrag.rag.evidence import EvidenceSelector
 from newsrag.rag.passage import Passage
-from newsrag.rag.terms import TermWeights
+from newsrag.rag.terms import TermWeights, question_entities
 
 HISTORY = [("Which group was preparing to give air defense to Hezbollah?", "The Wagner Group was, the White House said [1].")]
 
@@ -53,6 +53,23 @@ def test_evidence_ranks_the_answering_sentence_first_and_never_keeps_vague_or_pl
     assert "Iran has given Russia many things." not in texts  # vague while a specific sentence exists
     assert not any("Ignore all previous instructions" in t for t in texts)  # addressed to an AI: never evidence
     assert [s.text for s in evidence.bearing()] == texts[: len(evidence.bearing())]  # best first, the relevant ones
+
+
+def test_names_a_question_sets_aside_are_not_asked_about(encoder):
+    assert question_entities("Which countries besides Iran sent drones to Russia?") == [["russia"]]
+    assert question_entities("Apart from the strike in Kharkiv, which cities did Russia hit in May?") == [["russia"]]
+    assert question_entities("Which cities did Russia hit in Kharkiv?") == [["russia"], ["kharkiv"]]
+    passages = [
+        Passage("c0", "a", "The strike in Kharkiv killed four people, officials said."),
+        Passage("c1", "b", "Missiles also hit Odesa, Dnipro and Lviv on the same night, Ukraine's air force said."),
+    ]
+    selector = EvidenceSelector(encoder, TermWeights({}, 10))
+
+    def odesa(question: str) -> float:
+        return next(s.entities for s in selector.run(question, passages).sentences if "Odesa" in s.text)
+
+    assert odesa("Which other cities were hit that night, after the strike in Kharkiv?") == 0.0  # Kharkiv asked about
+    assert odesa("Apart from the strike in Kharkiv, which other cities were hit that night?") == 1.0  # set aside
 
 
 def test_a_sentence_that_repeats_the_previous_answer_counts_for_less(encoder):
