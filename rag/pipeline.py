@@ -352,7 +352,7 @@ class AnswerPipeline:
                 notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
                 return completed(quoted)
             if job.form != "yes_no":  # the answer may be further down the best articles: read them whole
-                wide = job.wide_evidence("list" if job.form == "single" else job.form)
+                wide = job.wide_evidence("list")  # read whole as for a list (no search for the other side)
                 for passage, sentences in wide.relevant().items():
                     relevant.setdefault(passage, []).extend(t for t in sentences if t not in relevant.get(passage, []))
                 quoted = checked(self._quoted(wide)) if wide.sentences else VerifiedAnswer(text="")
