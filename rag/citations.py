@@ -30,6 +30,7 @@ class VerifiedAnswer:
     cited: list[int] = field(default_factory=list)  # passage indices, in citation order (n = position + 1)
     highlights: dict[int, list[str]] = field(default_factory=dict)  # passage index -> supporting sentences
     notes: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # the answer's sentences that no passage supports, left out
 
 
 def markers_in(text: str) -> list[int]:
@@ -72,6 +73,7 @@ class CitationChecker:
         ]
         kept: list[tuple[str, list[int]]] = []
         notes: list[str] = []
+        removed: list[str] = []
         for sentence in answer_sentences(answer):
             claim = re.sub(r"\s+([\"'”’)]+)$", r"\1", MARKER.sub("", sentence).strip())  # 'warfare. "' -> 'warfare."'
             terms = content_terms(claim)
@@ -99,6 +101,7 @@ class CitationChecker:
                 )
                 if best is None:
                     notes.append(f"removed an unsupported sentence: {claim[:80]}")
+                    removed.append(claim)
                     continue
                 if valid:
                     notes.append(f"re-cited a sentence from [{valid[0] + 1}] to [{best + 1}]")
@@ -112,7 +115,9 @@ class CitationChecker:
                         supported.append(i)
                         seen_docs.add(passages[i].doc_id)
             kept.append((claim, supported))
-        return self._renumber(kept, passage_sentences, notes)
+        verified = self._renumber(kept, passage_sentences, notes)
+        verified.removed = removed
+        return verified
 
     def answers(self, question: str, quoted: VerifiedAnswer) -> bool:
         """Whether quoted sentences cover the question as a source must cover a claim (`threshold`

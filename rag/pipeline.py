@@ -293,6 +293,11 @@ class AnswerPipeline:
         )  # fmt: skip
         checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True, settings=self.settings.answer.citations)
         relevant = evidence.relevant()
+
+        def allow(passage: int, sentences) -> None:  # sentences that may now support a claim
+            allowed = relevant.setdefault(passage, [])
+            allowed.extend(t for t in sentences if t not in allowed)
+
         disputed = [(s.passage, s.text) for s in evidence.top() if s.score >= self.settings.answer.anchor_share * evidence.best_score]
 
         def checked(text: str) -> VerifiedAnswer:  # markers: 1-based passage numbers; denials on its topic added
@@ -311,9 +316,7 @@ class AnswerPipeline:
             if not completion.text:  # it only restated a yes/no question, and no source reports on it
                 return checked(self._quoted(evidence)) if before else draft
             for passage, sentence in completion.added:
-                allowed = relevant.setdefault(passage, [])
-                if sentence not in allowed:
-                    allowed.append(sentence)
+                allow(passage, [sentence])
             return checked(completion.text)
 
         if llm is None:  # checked before it is shown: the reader sees the final numbering
@@ -323,8 +326,7 @@ class AnswerPipeline:
             return verified
         blocks = self.context(evidence, passages)
         for block in blocks:  # what the model read may support what it wrote
-            allowed = relevant.setdefault(block.passage, [])
-            allowed.extend(t for t in block.sentences.values() if t not in allowed)
+            allow(block.passage, block.sentences.values())
         shown, prompt = self._prompt(question, passages, blocks)
         draft = ""
         from llama_index.core.llms import ChatMessage
@@ -339,9 +341,8 @@ class AnswerPipeline:
         verified = checked(_to_passage_numbers(markers_to_sentence_end(draft), shown))
         notes.extend(verified.notes)
         if job.checked_only:  # borderline evidence: the model's answer stands only if the whole of it passes every check
-            whole = not any(note.startswith("removed an unsupported sentence") for note in verified.notes)
             answers = adds_to_question(question, verified.text) and names_kind_asked(question, verified.text)
-            if whole and verified.cited and answers and not MODEL_ABSTAINS.search(draft):
+            if not verified.removed and verified.cited and answers and not MODEL_ABSTAINS.search(draft):
                 notes.append("the evidence was borderline; the model's answer passed every check")
                 return completed(verified)
             notes.append("the evidence was borderline and the model's answer did not pass every check")
@@ -354,7 +355,7 @@ class AnswerPipeline:
             if job.form != "yes_no":  # the answer may be further down the best articles: read them whole
                 wide = job.wide_evidence("list")  # read whole as for a list (no search for the other side)
                 for passage, sentences in wide.relevant().items():
-                    relevant.setdefault(passage, []).extend(t for t in sentences if t not in relevant.get(passage, []))
+                    allow(passage, sentences)
                 quoted = checked(self._quoted(wide)) if wide.sentences else VerifiedAnswer(text="")
                 if quoted.cited and checker.answers(question, quoted) and adds_to_question(question, quoted.text):
                     notes.append("the model's answer was not supported by the passages; quoting the best articles read whole instead")

@@ -26,6 +26,7 @@ def test_unsupported_sentence_removed_and_dangling_marker_dropped():
     assert result.text == "Iran supplied drones to Russia [1]."
     assert markers_in(result.text) == [1]
     assert any("unsupported" in note for note in result.notes)
+    assert result.removed == ["The Bank of Japan raised interest rates."]
 
 
 def test_marker_after_period_and_highlights():
