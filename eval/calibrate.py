@@ -253,15 +253,18 @@ def floor_rates(cases: Sequence[Case], fit: AbstentionFit, floor: float) -> dict
     """Answered when answerable and abstained when unanswerable per half, when a case below the
     threshold is answered only where the model's checked answer stood and its probability reaches `floor`."""
     model = fitted_model(fit.intercept, fit.weights, fit.threshold)
+
+    def answered(case: Case) -> bool:
+        probability = model.probability(case.features)
+        return probability >= fit.threshold or (probability >= floor and bool(case.model_answered))
+
     figures: dict[str, dict[str, float | None]] = {}
     for half in ("A", "B"):
-        chosen = [c for c in cases if c.half == half]
-        answered = [c for c in chosen if (p := model.probability(c.features)) >= fit.threshold or (p >= floor and bool(c.model_answered))]
-        positives = [c for c in chosen if c.answerable]
-        negatives = [c for c in chosen if not c.answerable]
+        positives = [answered(c) for c in cases if c.half == half and c.answerable]
+        negatives = [answered(c) for c in cases if c.half == half and not c.answerable]
         figures[half] = {
-            "answered_when_answerable": sum(1 for c in positives if c in answered) / len(positives) if positives else None,
-            "abstained_when_unanswerable": sum(1 for c in negatives if c not in answered) / len(negatives) if negatives else None,
+            "answered_when_answerable": sum(positives) / len(positives) if positives else None,
+            "abstained_when_unanswerable": negatives.count(False) / len(negatives) if negatives else None,
         }
     return figures
 

@@ -34,7 +34,7 @@ MONTH_NAMES = (
 )
 MONTHS = {name: number for number, names in enumerate(MONTH_NAMES, start=1) for name in names}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"  # longest first: "sept" before "sep"
 EXPLICIT_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+((?:19|20)\d\d))?\b", re.I)
 MONTH_YEAR = re.compile(rf"\b(?:in|during|since|of|by|last|this)?\s*{_MONTH}(?:\s+((?:19|20)\d\d))?\b", re.I)
 YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", re.I)
