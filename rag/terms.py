@@ -32,10 +32,16 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN) | QUESTION_WORDS
 
 
+# Abbreviated months as full ones: newsroom style writes "Aug. 18" and "Sept. 30" where a reader
+# asks about "August 18" (AP abbreviates the long months before a day; "mar" is left alone, a verb).
+MONTH_ABBREVIATIONS = {short: names[0] for names in MONTH_NAMES for short in names[1:] if short != "mar"}
+
+
 def content_terms(text: str) -> list[str]:
-    """Stemmed, lower-cased content words of `text`, in order (stopwords and question words dropped)."""
+    """Stemmed, lower-cased content words of `text`, in order (stopwords and question words dropped;
+    an abbreviated month counts as the month)."""
     stop = _stopwords()
-    words = [w for w in TOKEN.findall(text.lower()) if w not in stop]
+    words = [MONTH_ABBREVIATIONS.get(w, w) for w in TOKEN.findall(text.lower()) if w not in stop]
     return stemmer().stemWords(words) if words else []
 
 
