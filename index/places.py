@@ -48,3 +48,33 @@ def place_words() -> frozenset[str]:
                 words.add(fields[2].split("/", 1)[0].lower())  # the continent: "Europe/Kyiv" -> "europe"
         break
     return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def country_names() -> frozenset[str]:
+    """Lower-cased ISO 3166 country names whole, one word or several ("saudi arabia", "united
+    states"), with the short form in brackets ("uk" of "Britain (UK)") and the two-letter codes
+    ("us", "gb"): for reading a whole name, never for matching its words one by one."""
+    names: set[str] = set()
+    for folder in _tz_folders():
+        countries = folder / "iso3166.tab"
+        if not countries.is_file():
+            continue
+        for line in countries.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#") and "\t" in line:
+                code, name = line.split("\t", 1)
+                names.add(code.strip().lower())
+                names.add(re.sub(r"\s*\(.*\)", "", name).strip().lower())
+                names.update(short.lower() for short in re.findall(r"\(([A-Z]{2,3})\)", name))
+        break
+    return frozenset(names)
+
+
+def is_country(name: str) -> bool:
+    """Whether `name` is a country's whole name, as a newsroom writes it: "Saudi Arabia", "the
+    United States", "U.S.", "UK" (an abbreviation counts only in capitals)."""
+    cleaned = re.sub(r"^the\s+", "", name.strip(), flags=re.I)
+    compact = cleaned.replace(".", "")
+    if compact.isupper() and 2 <= len(compact) <= 3:
+        return compact.lower() in country_names()
+    return cleaned.lower() in country_names() - {n for n in country_names() if len(n) <= 3}

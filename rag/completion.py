@@ -24,11 +24,13 @@ import re
 from dataclasses import dataclass, field
 
 from newsrag.index.instructions import looks_like_instruction
+from newsrag.index.places import is_country
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.citations import MARKER, attach_markers
 from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
+from newsrag.rag.series import listed_names
 from newsrag.rag.specifics import ASKS_FOR_COUNTRY, NUMBER_WORDS, Specifics, additions, asked_kind, new_countries
 from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, question_entities, term_present
 
@@ -132,7 +134,10 @@ class AnswerCompleter:
     def _complete_list(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
         """Add, best first, each relevant sentence that names a further item: for "which" and "who"
         questions a name the answer lacks (the items of "which countries" are names), otherwise
-        content words the answer lacks."""
+        content words the answer lacks.
+
+        A list the sources give as a series of names (rag/series.py) is the list asked for: once one
+        is in the answer, sentences that merely name something else are not added after it."""
         plain = _plain(text)
         said = set(content_terms(f"{question} {plain}"))
         named = f"{question} {plain}"
@@ -142,21 +147,27 @@ class AnswerCompleter:
             set(content_terms(s.text)) for s in split_sentences(plain)
         ]  # a source sentence the answer already paraphrases is not a new item
         added: list[tuple[int, str]] = []
-        for sentence in self._list_candidates(question, evidence, passages, wants_names):
-            if len(added) >= self.max_items:
-                break
+        series = self._series(question, evidence, passages) if wants_names else []
+        listed = any(self._series_items(s.text, question) for s in split_sentences(plain)) if wants_names else False
+        for sentence in self._list_candidates(question, evidence, passages, series if wants_names else None):
+            in_series = sentence in series
+            if len(added) >= self.max_items or (listed and not in_series):
+                break  # series come first: once the answer lists names, what follows only names other things
             if sentence.text in plain:
                 continue
             terms = set(content_terms(sentence.text))
             new = {t for t in terms if not term_present(t, said)}
             if len(new) < self.min_new_terms or any(_overlap(terms, other) > evidence.settings.near_duplicate for other in chosen_terms):
                 continue
+            if in_series and not self._series_items(sentence.text, question, named):
+                continue  # lists again what the answer lists
             if wants_names and not self._new_names(sentence.text, named, wants_countries):
                 continue
             added.append((sentence.passage, sentence.text))
             chosen_terms.append(terms)
             said |= terms
             named += " " + sentence.text
+            listed = listed or in_series
         return Completion(_joined(text, added), added)
 
     @staticmethod
@@ -165,8 +176,11 @@ class AnswerCompleter:
         (a sentence that names a new minister is not a new country)."""
         return new_countries(sentence, named) if countries else Specifics.of(sentence).minus(named).names
 
-    def _list_candidates(self, question: str, evidence: Evidence, passages: list[Passage], wants_names: bool) -> list[EvidenceSentence]:
-        """The sentences that may hold a further item, in the order they are considered.
+    def _list_candidates(
+        self, question: str, evidence: Evidence, passages: list[Passage], series: list[EvidenceSentence] | None = None
+    ) -> list[EvidenceSentence]:
+        """The sentences that may hold a further item, in the order they are considered; `series`
+        (given for a question that asks for names) come first.
 
         - "Which ministers ..." asks for names, and a sentence that names one is often about that
           one ("Ana Silva has led the ministry since 2019, ...") and shares few of the question's
@@ -183,7 +197,9 @@ class AnswerCompleter:
           a sentence about what may or will be ("France is seeking to sell ...", "... may sell
           ...") comes after those that report it done.
         """
-        candidates = self._relevant(evidence)
+        wants_names = series is not None
+        series = series or []
+        candidates = [*series, *(s for s in self._relevant(evidence) if s not in series)]
         if wants_names and evidence.sentences and passages:
             floor = self.name_item_share * evidence.best_score
             best_article = passages[evidence.sentences[0].passage].doc_id
@@ -202,7 +218,43 @@ class AnswerCompleter:
             or (reverse and _mentions_in_order(s.text, parties[1], parties[0]))
             or (done and _prospective(s.text))
         ]
+        later = [s for s in later if s not in series]  # a series of names is the list itself, whoever says it
         return [s for s in candidates if s not in later] + later
+
+    def _series(self, question: str, evidence: Evidence, passages: list[Passage]) -> list[EvidenceSentence]:
+        """The sentences that list at least two names the question lacks in a series (rag/series.py),
+        the longest lists first: from any article when they bear on the question, and from
+        `name_item_share` of the best score in the article that answers best (the rule for names,
+        `_list_candidates`).
+
+        "Starmer will be joined by French President Emmanuel Macron, German Chancellor Friedrich
+        Merz, ..." answers "which European leaders went ..." while repeating few of its words."""
+        if not evidence.sentences or not passages:
+            return []
+        best_article = passages[evidence.sentences[0].passage].doc_id
+        bearing = evidence.bearing()
+        floor = self.name_item_share * evidence.best_score
+        found: list[tuple[int, EvidenceSentence]] = []
+        for sentence in evidence.sentences:
+            near = sentence.score >= floor and passages[sentence.passage].doc_id == best_article
+            if sentence.vague or not (sentence in bearing or near):
+                continue
+            items = self._series_items(sentence.text, question)
+            if len(items) >= 2:
+                found.append((len(items), sentence))
+        found.sort(key=lambda pair: (-pair[0], -pair[1].score))
+        return [sentence for _, sentence in found]
+
+    @staticmethod
+    def _series_items(sentence: str, question: str, named: str | None = None) -> list[str]:
+        """The items of the series `sentence` lists (rag/series.py) that `named` (by default the
+        question) lacks, of the kind the question asks for:
+        a series of countries answers "which countries" and nothing else (the countries that held
+        prisoners are not the citizens released)."""
+        items = listed_names(sentence)
+        if items and all(is_country(item) for item in items) != bool(ASKS_FOR_COUNTRY.search(question)):
+            return []
+        return [item for item in items if Specifics.of(item).minus(named or question).names]
 
     # ----- yes/no -------------------------------------------------------------------------------
     def _state_sides(

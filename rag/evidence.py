@@ -18,6 +18,7 @@ from newsrag.index.embed import Encoder
 from newsrag.index.instructions import looks_like_instruction
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.passage import Passage
+from newsrag.rag.series import listed_names
 from newsrag.rag.specifics import is_vague
 from newsrag.rag.terms import TermWeights, content_terms, entity_coverage, question_entities
 from newsrag.settings import EvidenceSettings
@@ -113,12 +114,15 @@ class EvidenceSelector:
         self.weights = weights
         self.settings = settings
 
-    def run(self, question: str, passages: list[Passage], focus: str | None = None, said: str = "") -> Evidence:
+    def run(self, question: str, passages: list[Passage], focus: str | None = None, said: str = "", read_series: bool = False) -> Evidence:
         """Every usable sentence of the passages, scored and ranked, best first.
 
         `question` is the standalone question; `focus` the user's own words when it was
         condensed from a follow-up (they weigh double, and the names the answer must be about
-        come from them); `said` what the conversation already answered.
+        come from them); `said` what the conversation already answered. Only the sentences that
+        share most words with the question are compared in meaning (`max_embedded_sentences`);
+        with `read_series` (a list question), so is every sentence that lists names in a series
+        (rag/series.py): the list asked for often repeats few of the question's words.
         """
         focus = focus if focus is not None else question
         wanted = content_terms(question)
@@ -164,6 +168,8 @@ class EvidenceSelector:
             return Evidence(settings=self.settings)
         scored.sort(key=lambda s: (-(s.coverage + s.context_coverage), s.passage))  # ties: better passages first
         embedded = scored[: self.settings.max_embedded_sentences]
+        if read_series:
+            embedded += [s for s in scored[self.settings.max_embedded_sentences :] if listed_names(s.text)]
         for sentence, similarity in zip(embedded, self._similarities(question, [s.text for s in embedded])):
             sentence.similarity = float(similarity)
         embedded.sort(key=lambda s: s.score, reverse=True)

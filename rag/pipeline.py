@@ -284,7 +284,7 @@ class AnswerPipeline:
                     extra.append(Passage.from_stored(chunk.chunk_id, chunk.text, chunk.metadata, 0.0))
                     have.add(chunk.chunk_id)
         passages.extend(extra)
-        return passages, self._select_evidence(question, standalone, history, passages)
+        return passages, self._select_evidence(question, standalone, history, passages, read_series=form == "list")
 
     def _generate(self, job: AnswerJob) -> Iterator[StreamEvent]:
         """Write the answer (model or quotes), check it, complete it; yields tokens, returns the checked answer."""
@@ -373,16 +373,16 @@ class AnswerPipeline:
                 return completed(quoted)
         return completed(verified)
 
-    def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage]) -> Evidence:
+    def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage], read_series: bool = False) -> Evidence:
         """Score sentences against the user's words; a follow-up adds the previous question's
         words (not the previous answer's, which the user has already read). When a model rewrote
         the follow-up ("What nickname was he known by?" -> "... was Viktor Bout known by?"), its
         rewrite is what the sentences must answer: it names whom "he" means."""
         if standalone == question or not history:
-            return self._selector().run(question, passages)
+            return self._selector().run(question, passages, read_series=read_series)
         previous_question, previous_answer = history[-1]
         focus = standalone if _judged_question(question, standalone, history) == standalone else question
-        return self._selector().run(f"{focus} {previous_question}", passages, focus=focus, said=previous_answer)
+        return self._selector().run(f"{focus} {previous_question}", passages, focus=focus, said=previous_answer, read_series=read_series)
 
     def _prompt(self, question: str, passages: list[Passage], blocks: list[ContextBlock]) -> tuple[list[int], str]:
         """Sources block of the chosen context, the passage of the best sentence first.

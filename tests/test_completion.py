@@ -200,3 +200,27 @@ def test_a_which_countries_list_adds_only_sentences_that_name_a_new_country():
     question = "Which countries hosting American forces did Iran fire missiles at?"
     completed = COMPLETER.run(question, "Iran fired missiles at American bases across the region [1].", evidence, [])
     assert [p for p, _ in completed.added] == [2, 3]
+
+
+def test_a_which_list_takes_the_series_that_lists_the_names_and_nothing_after_it():
+    evidence = _evidence(
+        (0, "Four U.S. residents were released by Russia on Thursday in the biggest exchange since the Cold War.", 0.9),
+        (1, "Russia released 16 people in exchange for eight held in the U.S., Germany, Norway, Slovenia and Poland.", 0.85),
+        (2, "Defense Secretary Hegseth said the exchange showed American resolve.", 0.8),  # a new name, not one of the four
+        (3, "“They are coming home: Paul Whelan, Evan Gershkovich, Alsu Kurmasheva and Vladimir Kara-Murza,” Biden said.", 0.5),
+    )
+    question = "Which four U.S. citizens did Russia release in the exchange?"
+    draft = "Four U.S. residents were released by Russia on Thursday [1]."
+    completed = COMPLETER.run(question, draft, evidence, _passages("a", "b", "c", "d"))
+    assert [p for p, _ in completed.added] == [3]  # the series of people; not the countries, not a name after it
+
+
+def test_a_series_the_answer_already_gives_is_not_added_again():
+    evidence = _evidence(
+        (0, "Bombs hit nuclear sites at Fordow, Isfahan, and Natanz.", 0.9),
+        (1, "Trump said the strikes obliterated the complexes at Fordow, Natanz and Isfahan.", 0.8),
+        (2, "Israeli officials praised the operation on Sunday.", 0.7),
+    )
+    question = "Which nuclear facilities did U.S. warplanes strike?"
+    draft = "U.S. warplanes struck Fordow, Isfahan, and Natanz [1]."
+    assert COMPLETER.run(question, draft, evidence, _passages("a", "b", "c")).text == draft
