@@ -20,16 +20,21 @@ from typing import Any
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.terms import content_terms, term_present
 
-# A sentence that disputes a claim, in the words any newsroom uses for a denial or a missing
-# confirmation.
+# A sentence that disputes a claim, in the words any newsroom uses for a denial, a missing
+# confirmation or a doubt.
 DISPUTE = re.compile(
     r"\b(den(?:y|ies|ied|ying|ial|ials)|(?:has|have|had|did|does|do|could|would|cannot|can't) not (?:yet )?(?:officially |independently )?(?:confirm|verif)\w*|"
     r"(?:hasn't|haven't|didn't|couldn't|wouldn't|can't) (?:yet )?(?:officially |independently )?(?:confirm|verif)\w*|"
     r"declined to (?:confirm|comment)|not (?:been )?(?:confirmed|verified)|unconfirmed|unverified|reject\w*|dismiss\w*|refut\w*|rebut\w*|"
     r"disput\w*|contradict\w*|baseless|unfounded|groundless|fabricat\w*|untrue|false(?:ly|hood)?|lies|nonsense|propaganda|"
-    r"no (?:evidence|proof|sign|indication)|without (?:evidence|proof))\b",
+    r"no (?:evidence|proof|sign|indication)|without (?:evidence|proof)|"
+    # doubt: what a newsroom writes when a claim is not yet shown either way
+    r"unclear|inconclusive|(?:cast|casts|casting) doubts?|in (?:question|doubt)|doubt(?:s|ed|ful)?|skeptic\w*|sceptic\w*|"
+    r"no independent (?:\w+ )?(?:assessment|verification|confirmation|investigation)|too early to (?:say|tell|know))\b",
     re.I,
 )
+# "There is no doubt that ...", "beyond doubt": doubt denied, which affirms.
+NO_DOUBT = re.compile(r"\b(?:no|without|beyond|little|never)\s+(?:\w+\s+)?doubts?\b", re.I)
 # A question answered by yes or no.
 YES_NO = re.compile(
     r"^\s*(?:[^,?]{1,60},\s*)?(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b", re.I
@@ -96,9 +101,9 @@ DEPRIVED = re.compile(
 
 
 def disputes(sentence: str) -> bool:
-    """Whether a sentence denies a claim or says it is unconfirmed ("did not deny" and "was denied
-    bail" do neither)."""
-    return bool(DISPUTE.search(DEPRIVED.sub(" ", NOT_DENIED.sub(" ", sentence))))
+    """Whether a sentence denies a claim, says it is unconfirmed, or doubts it ("did not deny", "was
+    denied bail" and "there is no doubt" do none of these)."""
+    return bool(DISPUTE.search(DEPRIVED.sub(" ", NOT_DENIED.sub(" ", NO_DOUBT.sub(" ", sentence)))))
 
 
 def is_yes_no(question: str) -> bool:

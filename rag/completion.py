@@ -32,7 +32,7 @@ from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.series import listed_names
 from newsrag.rag.specifics import ASKS_FOR_COUNTRY, NUMBER_WORDS, Specifics, additions, asked_kind, new_countries
-from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, question_entities, term_present
+from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, entity_coverage, question_entities, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
 # "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).
@@ -147,10 +147,10 @@ class AnswerCompleter:
             set(content_terms(s.text)) for s in split_sentences(plain)
         ]  # a source sentence the answer already paraphrases is not a new item
         added: list[tuple[int, str]] = []
-        series = self._series(question, evidence, passages) if wants_names else []
-        listed = any(self._series_items(s.text, question) for s in split_sentences(plain)) if wants_names else False
-        for sentence in self._list_candidates(question, evidence, passages, series if wants_names else None):
-            in_series = sentence in series
+        series = self._series(question, evidence, passages) if wants_names else None
+        listed = wants_names and any(self._series_items(s.text, question) for s in split_sentences(plain))
+        for sentence in self._list_candidates(question, evidence, passages, series):
+            in_series = sentence in (series or ())
             if len(added) >= self.max_items or (listed and not in_series):
                 break  # series come first: once the answer lists names, what follows only names other things
             if sentence.text in plain:
@@ -248,9 +248,8 @@ class AnswerCompleter:
     @staticmethod
     def _series_items(sentence: str, question: str, named: str | None = None) -> list[str]:
         """The items of the series `sentence` lists (rag/series.py) that `named` (by default the
-        question) lacks, of the kind the question asks for:
-        a series of countries answers "which countries" and nothing else (the countries that held
-        prisoners are not the citizens released)."""
+        question) lacks, of the kind the question asks for: a series of countries answers "which
+        countries" and nothing else (the countries that held prisoners are not the citizens released)."""
         items = listed_names(sentence)
         if items and all(is_country(item) for item in items) != bool(ASKS_FOR_COUNTRY.search(question)):
             return []
@@ -336,8 +335,13 @@ class AnswerCompleter:
 
     def _denials(self, question: str, plain: str, evidence: Evidence, passages: list[Passage]) -> list[tuple[int, str]]:
         """Every denial or missing confirmation on the question's topic, from any retrieved passage,
-        best-scoring first (the whole passages are read: a denial rarely shares the question's words)."""
+        best-scoring first (the whole passages are read: a denial rarely shares the question's words).
+
+        On the topic means two of the claim's words and, when the question names anyone, one of its
+        names in the sentence or its article's title: a denial of another peace plan, by other
+        people, is not the other side of this one."""
         topic = set(content_terms(question))
+        names = question_entities(question)
         score = {(s.passage, s.text): s.score for s in evidence.sentences}
         found: dict[tuple[int, str], float] = {}
         seen: set[tuple[str, str]] = set()
@@ -347,7 +351,8 @@ class AnswerCompleter:
                 if key in seen or sentence.text in plain or not disputes(sentence.text) or looks_like_instruction(sentence.text):
                     continue
                 seen.add(key)
-                if shares_topic(topic, sentence.text):
+                about = set(content_terms(sentence.text)) | set(content_terms(passage.title))
+                if shares_topic(topic, sentence.text) and (not names or entity_coverage(names, about) > 0):
                     found[(index, sentence.text)] = score.get((index, sentence.text), 0.0)
         ranked = sorted(found, key=lambda k: -found[k])
         return ranked[: self.side_sources]

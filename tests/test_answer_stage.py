@@ -234,6 +234,16 @@ def test_a_denial_is_told_apart_from_a_person_refused_something():
     assert not disputes("Peskov did not deny the reports.")
 
 
+def test_a_doubt_disputes_a_claim_and_no_doubt_does_not():
+    from newsrag.rag.claims import disputes
+
+    assert disputes("It is unclear whether the strikes destroyed the plant.")
+    assert disputes("There has been no independent assessment of the damage.")
+    assert disputes("Analysts cast doubt on the official account.")
+    assert not disputes("There is no doubt that the plant was destroyed.")
+    assert not disputes("The plant was destroyed, officials said.")
+
+
 def test_a_question_in_an_article_is_never_evidence():
     from newsrag.rag.evidence import is_question
 

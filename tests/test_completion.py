@@ -224,3 +224,15 @@ def test_a_series_the_answer_already_gives_is_not_added_again():
     question = "Which nuclear facilities did U.S. warplanes strike?"
     draft = "U.S. warplanes struck Fordow, Isfahan, and Natanz [1]."
     assert COMPLETER.run(question, draft, evidence, _passages("a", "b", "c")).text == draft
+
+
+def test_a_denial_by_other_people_of_another_plan_is_not_the_other_side():
+    passages = _passages(
+        "Reports said Musk spoke with Putin before he posted his peace plan.",
+        "Musk denied that he had spoken with Putin about the peace plan.",
+        "The press secretary said reported parts of a ceasefire peace plan were false.",  # the topic's words, none of its names
+    )
+    evidence = _evidence((0, passages[0].text, 0.9))
+    completed = COMPLETER.run("Did Musk speak with Putin before posting his peace plan?", "", evidence, passages)
+    assert "Musk denied that he had spoken with Putin" in completed.text
+    assert "press secretary" not in completed.text

@@ -80,3 +80,10 @@ def test_a_sentence_that_repeats_the_previous_answer_counts_for_less(encoder):
         "Which air defense system?", passages, said="The Wagner Group was preparing to give air defense to Hezbollah."
     ).sentences[0]
     assert repeated.repeats and not fresh.repeats and repeated.score < fresh.score
+
+
+def test_an_abbreviated_month_is_the_month():
+    from newsrag.rag.terms import content_terms
+
+    assert content_terms("on Aug. 18 and Sept. 30") == content_terms("on August 18 and September 30")
+    assert content_terms("Protesters mar the parade") == ["protest", "mar", "parad"]  # "mar" is a verb, not March
