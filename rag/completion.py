@@ -334,27 +334,33 @@ class AnswerCompleter:
         return voices
 
     def _denials(self, question: str, plain: str, evidence: Evidence, passages: list[Passage]) -> list[tuple[int, str]]:
-        """Every denial or missing confirmation on the question's topic, from any retrieved passage,
+        """The denials, missing confirmations and doubts on the question's topic, one per article,
         best-scoring first (the whole passages are read: a denial rarely shares the question's words).
 
         On the topic means two of the claim's words and, when the question names anyone, one of its
-        names in the sentence or its article's title: a denial of another peace plan, by other
-        people, is not the other side of this one."""
+        names, in the sentence read with the one before it (a doubt refers back: "... no independent
+        assessment of that assertion") or its article's title: a denial of another peace plan, by
+        other people, is not the other side of this one."""
         topic = set(content_terms(question))
         names = question_entities(question)
         score = {(s.passage, s.text): s.score for s in evidence.sentences}
         found: dict[tuple[int, str], float] = {}
         seen: set[tuple[str, str]] = set()
         for index, passage in enumerate(passages):
-            for sentence in split_sentences(passage.text):
-                key = (passage.doc_id, sentence.text)
-                if key in seen or sentence.text in plain or not disputes(sentence.text) or looks_like_instruction(sentence.text):
+            sentences = [s.text for s in split_sentences(passage.text)]
+            for order, sentence in enumerate(sentences):
+                key = (passage.doc_id, sentence)
+                if key in seen or sentence in plain or not disputes(sentence) or looks_like_instruction(sentence):
                     continue
                 seen.add(key)
-                about = set(content_terms(sentence.text)) | set(content_terms(passage.title))
-                if shares_topic(topic, sentence.text) and (not names or entity_coverage(names, about) > 0):
-                    found[(index, sentence.text)] = score.get((index, sentence.text), 0.0)
-        ranked = sorted(found, key=lambda k: -found[k])
+                read = " ".join(sentences[max(order - 1, 0) : order + 1])  # "... no independent assessment of that assertion"
+                about = set(content_terms(read)) | set(content_terms(passage.title))
+                if shares_topic(topic, read) and (not names or entity_coverage(names, about) > 0):
+                    found[(index, sentence)] = score.get((index, sentence), 0.0)
+        ranked: list[tuple[int, str]] = []
+        for index, sentence in sorted(found, key=lambda k: -found[k]):
+            if passages[index].doc_id not in {passages[i].doc_id for i, _ in ranked}:  # one per article: its words, not its repeats
+                ranked.append((index, sentence))
         return ranked[: self.side_sources]
 
     def _relevant(self, evidence: Evidence) -> list[EvidenceSentence]:

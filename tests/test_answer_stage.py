@@ -238,6 +238,7 @@ def test_a_doubt_disputes_a_claim_and_no_doubt_does_not():
     from newsrag.rag.claims import disputes
 
     assert disputes("It is unclear whether the strikes destroyed the plant.")
+    assert not disputes("It is unclear how many people work for the ministry.")  # unclear about something else
     assert disputes("There has been no independent assessment of the damage.")
     assert disputes("Analysts cast doubt on the official account.")
     assert not disputes("There is no doubt that the plant was destroyed.")
