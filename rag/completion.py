@@ -30,7 +30,7 @@ from newsrag.rag.citations import MARKER, attach_markers
 from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
-from newsrag.rag.series import listed_names
+from newsrag.rag.series import MIN_ITEMS, listed_names
 from newsrag.rag.specifics import ASKS_FOR_COUNTRY, NUMBER_WORDS, Specifics, additions, asked_kind, new_countries
 from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, entity_coverage, question_entities, term_present
 
@@ -148,7 +148,10 @@ class AnswerCompleter:
         ]  # a source sentence the answer already paraphrases is not a new item
         added: list[tuple[int, str]] = []
         series = self._series(question, evidence, passages) if wants_names else None
-        listed = wants_names and any(self._series_items(s.text, question) for s in split_sentences(plain))
+        # an answer that already names two or more in a row ("The Wall Street Journal and CNN reported ...") is a
+        # list, unless the question counts more ("which four ...")
+        enough = max(2, _asked_count(question))
+        listed = wants_names and any(len(self._series_items(s.text, question, min_items=2)) >= enough for s in split_sentences(plain))
         for sentence in self._list_candidates(question, evidence, passages, series):
             in_series = sentence in (series or ())
             if len(added) >= self.max_items or (listed and not in_series):
@@ -246,11 +249,11 @@ class AnswerCompleter:
         return [sentence for _, sentence in found]
 
     @staticmethod
-    def _series_items(sentence: str, question: str, named: str | None = None) -> list[str]:
+    def _series_items(sentence: str, question: str, named: str | None = None, min_items: int = MIN_ITEMS) -> list[str]:
         """The items of the series `sentence` lists (rag/series.py) that `named` (by default the
         question) lacks, of the kind the question asks for: a series of countries answers "which
         countries" and nothing else (the countries that held prisoners are not the citizens released)."""
-        items = listed_names(sentence)
+        items = listed_names(sentence, min_items)
         if items and all(is_country(item) for item in items) != bool(ASKS_FOR_COUNTRY.search(question)):
             return []
         return [item for item in items if Specifics.of(item).minus(named or question).names]
@@ -366,6 +369,15 @@ class AnswerCompleter:
     def _relevant(self, evidence: Evidence) -> list[EvidenceSentence]:
         """The evidence sentences that bear on the question (by the rule every supporting sentence meets), best first."""
         return [s for s in evidence.bearing() if not s.vague]
+
+
+def _asked_count(question: str) -> int:
+    """How many things a question counts ("which four citizens" -> 4), 0 when it names no count."""
+    match = _COUNT.search(question)
+    if match is None:
+        return 0
+    word = match.group(1).lower()
+    return NUMBER_WORDS[word] if word in NUMBER_WORDS else int(word)
 
 
 def _mentions_in_order(sentence: str, first: list[str], second: list[str]) -> bool:

@@ -75,8 +75,8 @@ def _leads_with_name(segment: list[str]) -> bool:
     return False
 
 
-def listed_names(sentence: str) -> list[str]:
-    """The names of the longest series of names in `sentence` (at least `MIN_ITEMS`), in order.
+def listed_names(sentence: str, min_items: int = MIN_ITEMS) -> list[str]:
+    """The names of the longest series of names in `sentence` (at least `min_items`), in order.
 
     The sentence is cut at commas, semicolons, "and" and "or" into segments. A series is a run of
     segments in which the first ends with a name (its lead-in is prose: "embassies in Hungary"), each
@@ -113,4 +113,4 @@ def listed_names(sentence: str) -> list[str]:
             items.append(_runs(segments[k])[-1])  # "the Russian group Memorial": named last
         if len(items) > len(best):
             best = items
-    return best if len(best) >= MIN_ITEMS else []
+    return best if len(best) >= min_items else []

@@ -236,3 +236,15 @@ def test_a_denial_by_other_people_of_another_plan_is_not_the_other_side():
     completed = COMPLETER.run("Did Musk speak with Putin before posting his peace plan?", "", evidence, passages)
     assert "Musk denied that he had spoken with Putin" in completed.text
     assert "press secretary" not in completed.text
+
+
+def test_a_which_answer_that_already_names_two_in_a_row_gets_no_other_names_added():
+    evidence = _evidence(
+        (0, "The Wall Street Journal and CNN reported that Iran had sent missiles to Russia.", 0.9),
+        (1, "National Security Council spokesperson John Kirby said Iran was providing drones.", 0.8),  # a name, not an outlet
+    )
+    question = "Which news outlets reported that Iran had sent missiles to Russia?"
+    draft = "The Wall Street Journal and CNN reported that Iran had sent missiles to Russia [1]."
+    assert COMPLETER.run(question, draft, evidence, _passages("a", "b")).text == draft
+    one = "The Wall Street Journal reported that Iran had sent missiles to Russia [1]."
+    assert COMPLETER.run(question, one, evidence, _passages("a", "b")).added  # one outlet named: the list goes on
