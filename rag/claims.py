@@ -29,7 +29,7 @@ DISPUTE = re.compile(
     r"disput\w*|contradict\w*|baseless|unfounded|groundless|fabricat\w*|untrue|false(?:ly|hood)?|lies|nonsense|propaganda|"
     r"no (?:evidence|proof|sign|indication)|without (?:evidence|proof)|"
     # doubt: what a newsroom writes when a claim is not yet shown either way
-    r"unclear (?:whether|if)|inconclusive|(?:cast|casts|casting) doubts?|in (?:question|doubt)|doubt(?:s|ed|ful)?|skeptic\w*|sceptic\w*|"
+    r"unclear (?:whether|if)|inconclusive|(?:cast|casts|casting) doubts?|(?:remains?|remained|is|are|was|were|be|been) in (?:question|doubt)|(?:call|calls|called|calling) into question|doubt(?:s|ed|ful)?|skeptic\w*|sceptic\w*|"
     r"no independent (?:\w+ )?(?:assessment|verification|confirmation|investigation)|too early to (?:say|tell|know))\b",
     re.I,
 )

@@ -8,8 +8,8 @@ list completer (rag/completion.py) reads it first.
 
 Written by hand: the libraries we ship split sentences but do not parse coordination, and the
 parsers that do (spaCy, Stanza) need models that are not on PyPI. The rule reads the surface of
-English news prose: capitalised names joined by commas, "and" or "or", each maybe led by a few
-lower-case words ("former U.S. Marine Paul Whelan", "the Netherlands").
+English news prose: capitalised names joined by commas, "and" or "or", each maybe led by a
+determiner or a "former" ("former U.S. Marine Paul Whelan", "the Netherlands").
 """
 
 from __future__ import annotations
@@ -47,21 +47,20 @@ def _runs(segment: list[str]) -> list[str]:
     """The names of a segment, in order: runs of capitalised words, with the particles between two
     of them ("von der", "of")."""
     runs: list[list[str]] = []
-    pending: list[str] = []  # short lower-case words after a name, kept if another name follows
+    in_run = False
+    pending: list[str] = []  # particles after a name, kept if another name follows
     for word in segment:
         if _is_name(word):
-            if runs and (pending or runs[-1][-1] is not None):
+            if in_run:
                 runs[-1] += [*pending, word]
             else:
                 runs.append([word])
-            pending = []
-        elif runs and runs[-1][-1] is not None and word in _PARTICLES:
+            in_run, pending = True, []
+        elif in_run and word in _PARTICLES:
             pending.append(word)
         else:
-            if runs and runs[-1][-1] is not None:
-                runs[-1].append(None)  # the run is closed
-            pending = []
-    return [" ".join(w for w in run if w is not None) for run in runs]
+            in_run, pending = False, []
+    return [" ".join(run) for run in runs]
 
 
 def _leads_with_name(segment: list[str]) -> bool:
@@ -81,12 +80,12 @@ def listed_names(sentence: str, min_items: int = MIN_ITEMS) -> list[str]:
     The sentence is cut at commas, semicolons, "and" and "or" into segments. A series is a run of
     segments in which the first ends with a name (its lead-in is prose: "embassies in Hungary"), each
     middle one is a short name ("the Netherlands", "German Chancellor Friedrich Merz") and the last
-    begins with one ("and Donald Trump met ..."). A colon ends a series: "five presidents: Bill
-    Clinton, ..." starts one. A short item is named by its last run of capitalised words ("the
+    begins with one ("and Donald Trump met ..."). No series crosses a colon or a quotation mark:
+    "five presidents: Bill Clinton, ..." starts one. A short item is named by its last run of capitalised words ("the
     Russian group Memorial"), the last item before prose by its first ("and Donald Trump met ...").
     """
     segments: list[list[str]] = [[]]
-    breaks: list[bool] = []  # per boundary: a colon (no series crosses it)
+    breaks: list[bool] = []  # per boundary: a colon or quotation mark (no series crosses it)
     for token in _TOKEN.findall(MARKER.sub(" ", sentence)):
         if token.lower() in _SEPARATORS or token in _BREAKS:
             if segments[-1]:

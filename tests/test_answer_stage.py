@@ -239,6 +239,8 @@ def test_a_doubt_disputes_a_claim_and_no_doubt_does_not():
 
     assert disputes("It is unclear whether the strikes destroyed the plant.")
     assert not disputes("It is unclear how many people work for the ministry.")  # unclear about something else
+    assert disputes("The extent of the damage remains in question.")
+    assert not disputes("The official in question said the plant was destroyed.")
     assert disputes("There has been no independent assessment of the damage.")
     assert disputes("Analysts cast doubt on the official account.")
     assert not disputes("There is no doubt that the plant was destroyed.")
