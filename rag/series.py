@@ -34,6 +34,8 @@ LEAD_WORDS = frozenset("the a an former late then acting ex fellow".split())
 # Lower-case words an item may hold between its names ("Wall Street Journal reporter Evan Gershkovich",
 # "the Russian group Memorial"); more is prose, and the series ends with that item.
 MAX_ITEM_WORDS = 3
+# Share of capital letters above which a sentence is shouted, not written (editorial, not fitted).
+SHOUTING_SHARE = 0.6
 # Fewest items that make a series (two names joined by "and" are a sentence's subject as often as a list).
 MIN_ITEMS = 3
 
@@ -84,6 +86,9 @@ def listed_names(sentence: str, min_items: int = MIN_ITEMS) -> list[str]:
     "five presidents: Bill Clinton, ..." starts one. A short item is named by its last run of capitalised words ("the
     Russian group Memorial"), the last item before prose by its first ("and Donald Trump met ...").
     """
+    letters = [ch for ch in sentence if ch.isalpha()]
+    if letters and sum(ch.isupper() for ch in letters) > SHOUTING_SHARE * len(letters):
+        return []  # a sentence in capitals is shouting ("THE STRAIT IS OPEN AND READY"), its words are not names
     segments: list[list[str]] = [[]]
     breaks: list[bool] = []  # per boundary: a colon or quotation mark (no series crosses it)
     for token in _TOKEN.findall(MARKER.sub(" ", sentence)):

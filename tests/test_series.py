@@ -41,6 +41,7 @@ def test_a_series_of_names_is_read_item_by_item(sentence, names):
         "On Monday, Aug. 18, Trump met Zelenskyy, and the leaders talked for two hours.",  # a date and prose between the names
         "The coalition traveled to Washington, DC, as a group, and Trump, who met Putin in Alaska, spoke later.",  # names in prose
         "Officials said the strikes, which began on Friday, damaged roads, bridges and power lines.",  # a series without names
+        "“THE STRAIT IS COMPLETELY OPEN AND READY FOR BUSINESS AND FULL PASSAGE, BUT THE BLOCKADE WILL REMAIN,” he wrote.",  # shouted
     ],
 )
 def test_names_in_prose_are_not_a_series(sentence):
