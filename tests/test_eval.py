@@ -478,3 +478,17 @@ def test_sized_store_adds_perturbed_copies_of_whole_documents(tmp_path, seed_sto
     assert stats["incomplete_documents"] == 0 and stats["keyword_index"] == "ready"
     assert any("~copy1" in d for d in store.scan())
     assert build_sized_store(make_settings(seed_store_path), 60, tmp_path / "sized")["reused"] is True
+
+
+def test_every_question_file_kept_in_the_repository_loads_with_unique_ids_and_facts():
+    from pathlib import Path
+
+    from newsrag.eval.datasets import load_questions
+
+    folder = Path(__file__).resolve().parent.parent / "eval" / "questions"
+    files = sorted(folder.glob("*.jsonl"))
+    assert {f.name for f in files} >= {"topic_written.jsonl", "topic_lists_heldout.jsonl"}
+    for path in files:
+        questions = load_questions(path)
+        assert len({q.id for q in questions}) == len(questions), path
+        assert all(q.facts or q.type == "negative" for q in questions), path
