@@ -28,53 +28,59 @@ def _tz_folders() -> list[Path]:
 
 
 @lru_cache(maxsize=1)
+def _iso3166() -> tuple[Path | None, tuple[tuple[str, str], ...]]:
+    """The first time-zone folder that has the ISO 3166 table, and its (code, name) rows."""
+    for folder in _tz_folders():
+        table = folder / "iso3166.tab"
+        if table.is_file():
+            lines = table.read_text(encoding="utf-8").splitlines()
+            rows = tuple(
+                (line.split("\t", 1)[0].strip(), line.split("\t", 1)[1])
+                for line in lines
+                if line and not line.startswith("#") and "\t" in line
+            )
+            return folder, rows
+    return None, ()
+
+
+def _without_brackets(name: str) -> str:
+    return re.sub(r"\s*\(.*\)", "", name).strip().lower()  # "Britain (UK)" -> "britain"
+
+
+@lru_cache(maxsize=1)
 def place_words() -> frozenset[str]:
     """Lower-cased one-word country and continent names ("russia", "iran", "europe", "america")."""
-    words: set[str] = set()
-    for folder in _tz_folders():
-        countries, zones = folder / "iso3166.tab", folder / "zone1970.tab"
-        if not countries.is_file():
-            continue
-        for line in countries.read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("#") and "\t" in line:
-                name = re.sub(r"\s*\(.*\)", "", line.split("\t", 1)[1]).strip().lower()
-                if re.fullmatch(r"[a-z]{3,}", name):
-                    words.add(name)
-        if zones.is_file():
-            for line in zones.read_text(encoding="utf-8").splitlines():
-                fields = line.split("\t")
-                if line.startswith("#") or len(fields) < 3:
-                    continue
-                words.add(fields[2].split("/", 1)[0].lower())  # the continent: "Europe/Kyiv" -> "europe"
-        break
+    folder, rows = _iso3166()
+    words = {name for _, full in rows if re.fullmatch(r"[a-z]{3,}", name := _without_brackets(full))}
+    zones = folder / "zone1970.tab" if folder is not None else None
+    if zones is not None and zones.is_file():
+        for line in zones.read_text(encoding="utf-8").splitlines():
+            fields = line.split("\t")
+            if line.startswith("#") or len(fields) < 3:
+                continue
+            words.add(fields[2].split("/", 1)[0].lower())  # the continent: "Europe/Kyiv" -> "europe"
     return frozenset(words)
 
 
 @lru_cache(maxsize=1)
-def country_names() -> frozenset[str]:
-    """Lower-cased ISO 3166 country names whole, one word or several ("saudi arabia", "united
-    states"), with the short form in brackets ("uk" of "Britain (UK)") and the two-letter codes
-    ("us", "gb"): for reading a whole name, never for matching its words one by one."""
+def _country_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Lower-cased ISO 3166 country names read whole: the short forms (two-letter codes "us", "gb",
+    and the bracketed "uk" of "Britain (UK)") and the long ones ("saudi arabia", "united states")."""
     names: set[str] = set()
-    for folder in _tz_folders():
-        countries = folder / "iso3166.tab"
-        if not countries.is_file():
-            continue
-        for line in countries.read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("#") and "\t" in line:
-                code, name = line.split("\t", 1)
-                names.add(code.strip().lower())
-                names.add(re.sub(r"\s*\(.*\)", "", name).strip().lower())
-                names.update(short.lower() for short in re.findall(r"\(([A-Z]{2,3})\)", name))
-        break
-    return frozenset(names)
+    for code, full in _iso3166()[1]:
+        names.add(code.lower())
+        names.add(_without_brackets(full))
+        names.update(short.lower() for short in re.findall(r"\(([A-Z]{2,3})\)", full))
+    return frozenset(n for n in names if len(n) <= 3), frozenset(n for n in names if len(n) > 3)
 
 
 def is_country(name: str) -> bool:
     """Whether `name` is a country's whole name, as a newsroom writes it: "Saudi Arabia", "the
-    United States", "U.S.", "UK" (an abbreviation counts only in capitals)."""
+    United States", "U.S.", "UK" (an abbreviation counts only in capitals). For reading a whole
+    name, never for matching its words one by one."""
+    short, long = _country_names()
     cleaned = re.sub(r"^the\s+", "", name.strip(), flags=re.I)
     compact = cleaned.replace(".", "")
     if compact.isupper() and 2 <= len(compact) <= 3:
-        return compact.lower() in country_names()
-    return cleaned.lower() in country_names() - {n for n in country_names() if len(n) <= 3}
+        return compact.lower() in short | long
+    return cleaned.lower() in long

@@ -31,7 +31,7 @@ from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, 
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.series import MIN_ITEMS, listed_names
-from newsrag.rag.specifics import ASKS_FOR_COUNTRY, NUMBER_WORDS, Specifics, additions, asked_kind, new_countries
+from newsrag.rag.specifics import ASKS_FOR_COUNTRY, NUMBER_WORDS, Specifics, additions, asked_kind, new_countries, number_value
 from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, entity_coverage, question_entities, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
@@ -361,8 +361,10 @@ class AnswerCompleter:
                 if shares_topic(topic, read) and (not names or entity_coverage(names, about) > 0):
                     found[(index, sentence)] = score.get((index, sentence), 0.0)
         ranked: list[tuple[int, str]] = []
+        articles: set[str] = set()
         for index, sentence in sorted(found, key=lambda k: -found[k]):
-            if passages[index].doc_id not in {passages[i].doc_id for i, _ in ranked}:  # one per article: its words, not its repeats
+            if passages[index].doc_id not in articles:  # one per article: its words, not its repeats
+                articles.add(passages[index].doc_id)
                 ranked.append((index, sentence))
         return ranked[: self.side_sources]
 
@@ -374,10 +376,7 @@ class AnswerCompleter:
 def _asked_count(question: str) -> int:
     """How many things a question counts ("which four citizens" -> 4), 0 when it names no count."""
     match = _COUNT.search(question)
-    if match is None:
-        return 0
-    word = match.group(1).lower()
-    return NUMBER_WORDS[word] if word in NUMBER_WORDS else int(word)
+    return int(number_value(match.group(1)) or 0) if match else 0
 
 
 def _mentions_in_order(sentence: str, first: list[str], second: list[str]) -> bool:
