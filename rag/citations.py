@@ -202,14 +202,17 @@ def markers_to_sentence_end(text: str) -> str:
 
 
 def attach_markers(claim: str, numbers: list[int]) -> str:
-    """Put markers before the sentence's final punctuation: 'Iran sent drones [1][2].'"""
+    """Put markers before the sentence's final punctuation: 'Iran sent drones [1][2].'
+
+    A sentence without final punctuation (a source sentence cut at a paragraph break, "... from
+    Pyongyang,") is closed with a period, so that the next sentence of the answer stays its own."""
     if not numbers:
         return claim
     markers = "".join(f"[{n}]" for n in sorted(set(numbers)))
     match = re.search(r"([.!?]+[\"'”’)]*)$", claim)
     if match:
         return f"{claim[: match.start()]} {markers}{match.group(1)}"
-    return f"{claim} {markers}"
+    return f"{claim.rstrip(' ,;:—–-')} {markers}."
 
 
 def answer_sentences(answer: str) -> list[str]:

@@ -281,7 +281,7 @@ class AnswerCompleter:
         claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
         voices = self._other_voices(topic, plain, [*reports, *claim], evidence)
         denials = self._denials(question, plain, evidence, passages)
-        added = list(dict.fromkeys([*reports, *claim, *voices, *denials]))
+        added = _distinct(plain, list(dict.fromkeys([*reports, *claim, *voices, *denials])), evidence.settings.near_duplicate)
         if denials or any(disputes(s) for _, s in reports):
             text = BARE_VERDICT.sub("", text, count=1)
             text = text[:1].upper() + text[1:]
@@ -407,6 +407,21 @@ def _plain(text: str) -> str:
 
 def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _distinct(plain: str, added: list[tuple[int, str]], near_duplicate: float) -> list[tuple[int, str]]:
+    """`added` without the sentences the answer (or an earlier added one) already says in other words:
+    a model's paraphrase of a report and the report itself are one claim, told once. A denial shares
+    the words of what it denies, and is always kept."""
+    told = [set(content_terms(s.text)) for s in split_sentences(plain)]
+    kept: list[tuple[int, str]] = []
+    for passage, sentence in added:
+        terms = set(content_terms(sentence))
+        if not disputes(sentence) and terms and any(len(terms & other) / len(terms) > near_duplicate for other in told):
+            continue  # most of its words are told already (a short verdict does not hide a long report; a denial says the opposite)
+        told.append(terms)
+        kept.append((passage, sentence))
+    return kept
 
 
 def _joined(text: str, added: list[tuple[int, str]]) -> str:

@@ -340,16 +340,20 @@ class AnswerPipeline:
                 yield StreamEvent("token", delta)
         verified = checked(_to_passage_numbers(markers_to_sentence_end(draft), shown))
         notes.extend(verified.notes)
+
+        def answers(candidate: VerifiedAnswer) -> bool:  # names something the question lacks, of the kind it asks for
+            return adds_to_question(question, candidate.text) and names_kind_asked(question, candidate.text)
+
         if job.checked_only:  # borderline evidence: the model's answer stands only if the whole of it passes every check
-            answers = adds_to_question(question, verified.text) and names_kind_asked(question, verified.text)
-            if not verified.removed and verified.cited and answers and not MODEL_ABSTAINS.search(draft):
+            if not verified.removed and verified.cited and answers(verified) and not MODEL_ABSTAINS.search(draft):
                 notes.append("the evidence was borderline; the model's answer passed every check")
                 return completed(verified)
             notes.append("the evidence was borderline and the model's answer did not pass every check")
             return VerifiedAnswer(text="")
-        if not verified.cited or MODEL_ABSTAINS.search(draft) or not adds_to_question(question, verified.text):
+        # "how many" answered with no figure, "which country" with a person: not an answer, however well cited
+        if not verified.cited or MODEL_ABSTAINS.search(draft) or not answers(verified):
             quoted = checked(self._quoted(evidence))
-            if checker.answers(question, quoted):
+            if checker.answers(question, quoted) and names_kind_asked(question, quoted.text):
                 notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
                 return completed(quoted)
             if job.form != "yes_no":  # the answer may be further down the best articles: read them whole
@@ -357,7 +361,7 @@ class AnswerPipeline:
                 for passage, sentences in wide.relevant().items():
                     allow(passage, sentences)
                 quoted = checked(self._quoted(wide)) if wide.sentences else VerifiedAnswer(text="")
-                if quoted.cited and checker.answers(question, quoted) and adds_to_question(question, quoted.text):
+                if quoted.cited and checker.answers(question, quoted) and answers(quoted):
                     notes.append("the model's answer was not supported by the passages; quoting the best articles read whole instead")
                     return completed(quoted)
             sides = completed(VerifiedAnswer(text=""))  # a yes/no question: what the sources on its topic report
@@ -366,11 +370,6 @@ class AnswerPipeline:
                 return sides
             notes.append("the model's answer was not supported by the passages, and no passage covers the question")
             return VerifiedAnswer(text="")
-        if not names_kind_asked(question, verified.text):  # "which country" answered with a person, "how much" with no figure
-            quoted = checked(self._quoted(evidence))
-            if checker.answers(question, quoted) and names_kind_asked(question, quoted.text):
-                notes.append("the model's answer did not name the kind of thing asked for; quoting the passages instead")
-                return completed(quoted)
         return completed(verified)
 
     def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage], read_series: bool = False) -> Evidence:

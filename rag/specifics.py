@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from newsrag.index.places import place_words
+from newsrag.index.places import is_country, place_words
 from newsrag.rag.terms import content_terms, term_present
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 NUMBER_WORDS = {**{w: i for i, w in enumerate(_UNITS)}, **_TENS, "dozen": 12}
-SCALE_WORDS = {"hundred": 100, "thousand": 1_000}
+SCALE_WORDS = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 1_000_000_000_000}
 MONTHS = (
     "january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
@@ -164,9 +164,34 @@ def adds_to_question(question: str, answer: str) -> bool:
 ASKS_FOR_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?(?:country|countries|nation|nations)\b", re.I)
 
 
+# A run of capitalised words, read whole for a country's name ("the United States", "Saudi Arabia", "U.S.").
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
+# Longest country name read from a run, in words ("Bosnia and Herzegovina" is not read whole; its words are).
+_COUNTRY_WORDS = 3
+
+
+def country_names(text: str) -> set[str]:
+    """The countries `text` names, lower-cased: one-word names ("iran") and whole names read from runs
+    of capitalised words ("the United States" -> "united states", "U.S." -> "u.s.", "South Korea" -> "korea")."""
+    text = MARKER.sub(" ", text)
+    found = {name for name in Specifics.of(text).names if name in place_words()}
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = [w.rstrip(",;:") for w in run.group(0).split()]
+        words = [w.removesuffix("'s").removesuffix("’s") for w in words]
+        for start in range(len(words)):
+            if words[start].lower() == "the":
+                continue  # "The United States" is read as "United States"
+            for end in range(start + 1, min(start + _COUNTRY_WORDS, len(words)) + 1):
+                span = " ".join(words[start:end]).rstrip(".") if end - start > 1 else words[start]
+                if is_country(span):
+                    found.add(span.lower())
+    return found
+
+
 def new_countries(text: str, known: str) -> set[str]:
     """The country names (ISO 3166, index/places.py) that `text` names and `known` does not."""
-    return {name for name in Specifics.of(text).minus(known).names if name in place_words()}
+    known_flat = " " + " ".join(re.findall(r"[\w'’.-]*\w\.?", MARKER.sub(" ", known).lower())) + " "
+    return {name for name in country_names(text) if f" {name} " not in known_flat and name not in Specifics.of(known).names}
 
 
 def names_kind_asked(question: str, answer: str) -> bool:

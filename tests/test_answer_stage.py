@@ -265,3 +265,8 @@ def test_an_answer_must_name_the_kind_of_thing_asked_for():
     assert not names_kind_asked("How much did the card sell for in 2022?", "The card sold for a record price in 2022 [1].")
     assert names_kind_asked("How much did the card sell for?", "It sold for $12.6 million [1].")
     assert names_kind_asked("Which band won the contest?", "Kalush Orchestra won [1].")  # no rule for bands: passes
+    # a country's whole name: "the United States", "Saudi Arabia", "U.S." (not only one-word names)
+    assert names_kind_asked("Which country hosted the talks?", "The talks were held in Saudi Arabia [1].")
+    assert names_kind_asked("Which country sent the most aid?", "The United States sent the most [1].")
+    assert not names_kind_asked("Which country did the United States accuse?", "The United States accused its rival [1].")
+    assert names_kind_asked("How many people fled?", "About a million people fled [1].")  # "million" is a figure

@@ -62,3 +62,13 @@ def test_a_source_named_in_words_becomes_a_marker_at_the_sentence_end():
     assert markers_to_sentence_end("Ukraine was preparing a bomb, as stated in [1][2].") == "Ukraine was preparing a bomb [1][2]."
     kept = "He said so, according to the Wall Street Journal [1]. Russia paid [2]."  # a real attribution stays
     assert markers_to_sentence_end(kept) == kept
+
+
+def test_a_quoted_source_sentence_cut_at_a_paragraph_break_is_closed_with_a_period():
+    """"... from Pyongyang," followed by the next sentence must stay two sentences of the answer."""
+    from newsrag.rag.citations import attach_markers
+
+    assert attach_markers("Moscow would provide food in return for munitions from Pyongyang,", [1]) == (
+        "Moscow would provide food in return for munitions from Pyongyang [1]."
+    )
+    assert attach_markers("Kirby said the talks ended.", [2]) == "Kirby said the talks ended [2]."

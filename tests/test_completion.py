@@ -248,3 +248,12 @@ def test_a_which_answer_that_already_names_two_in_a_row_gets_no_other_names_adde
     assert COMPLETER.run(question, draft, evidence, _passages("a", "b")).text == draft
     one = "The Wall Street Journal reported that Iran had sent missiles to Russia [1]."
     assert COMPLETER.run(question, one, evidence, _passages("a", "b")).added  # one outlet named: the list goes on
+
+
+def test_a_yes_no_answer_does_not_quote_again_the_report_its_draft_paraphrases():
+    report = "The report, published Feb. 23 by Der Spiegel, claims that China disguised military equipment sent to Russia as civil goods."
+    draft = "Der Spiegel reported on February 23 that China disguised military equipment sent to Russia as civil goods [1]."
+    evidence = _evidence((0, report, 0.9), (0, "China denied the report.", 0.5))
+    completed = COMPLETER.run("Has China disguised military equipment sent to Russia as civil goods?", draft, evidence, _passages(report))
+    assert report not in completed.text  # told once, in the draft's words
+    assert completed.text.startswith("Der Spiegel reported on February 23")

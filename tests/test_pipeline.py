@@ -102,6 +102,20 @@ def test_llm_answer_citations_are_repaired(seed_store_path):
     assert "SOURCES:" in prompt and "What has Iran given Russia?" in prompt
 
 
+def test_a_how_many_answer_without_a_figure_is_not_an_answer(seed_store_path):
+    """"How many shells?" answered "North Korea has sent shells [1]." is well cited and answers nothing:
+    the passages are quoted only if they hold a figure, else the pipeline abstains."""
+    from fake_llm_server import FakeLLMServer
+
+    question = "How many artillery shells has North Korea sent to Russia?"
+    with FakeLLMServer(reply="North Korea has sent artillery shells to Russia [1].") as server:
+        llm = {"backend": "openai", "api_base": server.openai_base, "model": server.model}
+        answer = open_pipeline(make_settings(seed_store_path, llm=llm)).run(question)
+    assert answer.abstained or re.search(r"\d", answer.answer), answer.answer
+    assert "North Korea has sent artillery shells to Russia [1]." not in answer.answer
+    assert any("did not answer" in note or "no passage covers" in note for note in answer.notes), answer.notes
+
+
 def test_borderline_evidence_lets_only_a_model_answer_that_passes_every_check_stand(seed_store_path):
     """Below the threshold and above the model floor, the model's answer stands only when wholly supported."""
     from fake_llm_server import FakeLLMServer
