@@ -65,7 +65,7 @@ def test_a_source_named_in_words_becomes_a_marker_at_the_sentence_end():
 
 
 def test_a_quoted_source_sentence_cut_at_a_paragraph_break_is_closed_with_a_period():
-    """"... from Pyongyang," followed by the next sentence must stay two sentences of the answer."""
+    """ "... from Pyongyang," followed by the next sentence must stay two sentences of the answer."""
     from newsrag.rag.citations import attach_markers
 
     assert attach_markers("Moscow would provide food in return for munitions from Pyongyang,", [1]) == (

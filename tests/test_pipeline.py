@@ -103,7 +103,7 @@ def test_llm_answer_citations_are_repaired(seed_store_path):
 
 
 def test_a_how_many_answer_without_a_figure_is_not_an_answer(seed_store_path):
-    """"How many shells?" answered "North Korea has sent shells [1]." is well cited and answers nothing:
+    """ "How many shells?" answered "North Korea has sent shells [1]." is well cited and answers nothing:
     the passages are quoted only if they hold a figure, else the pipeline abstains."""
     from fake_llm_server import FakeLLMServer
 
