@@ -31,7 +31,16 @@ from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, 
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.series import MIN_ITEMS, listed_names
-from newsrag.rag.specifics import ASKS_FOR_COUNTRY, NUMBER_WORDS, Specifics, additions, asked_kind, new_countries, number_value
+from newsrag.rag.specifics import (
+    ASKS_FOR_COUNTRY,
+    NUMBER_WORDS,
+    Specifics,
+    additions,
+    asked_kind,
+    is_place,
+    new_countries,
+    number_value,
+)
 from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, entity_coverage, question_entities, term_present
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
@@ -65,6 +74,26 @@ _COUNT = re.compile(
 )  # a count, not a year
 
 
+def asked_nouns(question: str) -> set[str]:
+    """The stemmed plural nouns a "which" question asks about ("Which Iranian drones has ..." -> {"drone"});
+    empty for other questions."""
+    nouns: set[str] = set()
+    for match in _WH.finditer(question):
+        if match.group(0).lower().startswith("what"):
+            continue
+        for word in match.group(1).split():
+            lowered = word.lower().strip(".,?;:")
+            if lowered in _VERBS:
+                break
+            if _is_plural(lowered):
+                nouns.update(content_terms(lowered))
+    return nouns
+
+
+def _is_plural(lowered: str) -> bool:
+    return len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith(("ss", "'s", "’s", "us")) and lowered not in _NOT_PLURAL
+
+
 def question_form(question: str) -> str:
     """What shape of answer a question asks for: "yes_no", "list" or "single".
 
@@ -83,7 +112,7 @@ def question_form(question: str) -> str:
             lowered = word.lower().strip(".,?;:")
             if lowered in _VERBS:
                 break
-            if len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith(("ss", "'s", "’s", "us")) and lowered not in _NOT_PLURAL:
+            if _is_plural(lowered):
                 return "list"
     return "single"
 
@@ -150,6 +179,8 @@ class AnswerCompleter:
         series = self._series(question, evidence, passages) if wants_names else None
         # an answer that already names two or more in a row ("The Wall Street Journal and CNN reported ...") is a
         # list, unless the question counts more ("which four ...")
+        nouns = asked_nouns(question) if wants_names and not wants_countries and passages else set()
+        best_article = passages[evidence.sentences[0].passage].doc_id if evidence.sentences and passages else None
         enough = max(2, _asked_count(question))
         listed = wants_names and any(len(self._series_items(s.text, question, min_items=2)) >= enough for s in split_sentences(plain))
         for sentence in self._list_candidates(question, evidence, passages, series):
@@ -166,6 +197,10 @@ class AnswerCompleter:
                 continue  # lists again what the answer lists
             if wants_names and not self._new_names(sentence.text, named, wants_countries):
                 continue
+            if nouns and not in_series and passages[sentence.passage].doc_id != best_article:
+                pair = len(self._series_items(sentence.text, question, named, min_items=2)) >= 2  # "X and Y were also freed"
+                if not pair and not names_one_of(sentence.text, named, nouns):
+                    continue  # another article's sentence on the topic that names none of the things asked about
             added.append((sentence.passage, sentence.text))
             chosen_terms.append(terms)
             said |= terms
@@ -371,6 +406,29 @@ class AnswerCompleter:
     def _relevant(self, evidence: Evidence) -> list[EvidenceSentence]:
         """The evidence sentences that bear on the question (by the rule every supporting sentence meets), best first."""
         return [s for s in evidence.bearing() if not s.vague]
+
+
+# Words between a name and the noun it names, at most: "Shahed “kamikaze” drones", "Sberbank, Russia's
+# largest bank", "drones such as the Mohajer" (an editor's reading of apposition; not fitted).
+ITEM_NOUN_WINDOW = 3
+_WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]")
+
+
+def names_one_of(sentence: str, named: str, nouns: set[str]) -> bool:
+    """Whether `sentence` names one of the things asked about that `named` does not: a new name within
+    `ITEM_NOUN_WINDOW` words of one of the question's `nouns` ("Which drones ...": "Shahed drones").
+
+    A sentence about drones that only adds who said it or where they went ("the White House says
+    Iran supplied attack drones for Russia") names no drone. Places are not the items of a question
+    about other things (a "which countries" question has its own rule)."""
+    new = Specifics.of(sentence).minus(named).names
+    words = _WORD.findall(MARKER.sub(" ", sentence))
+    at_noun = [i for i, word in enumerate(words) if any(term_present(t, nouns) for t in content_terms(word))]
+    for i, word in enumerate(words):
+        name = word.lower().replace("’", "'").removesuffix("'s").rstrip(".")
+        if word[:1].isupper() and name in new and not is_place(word) and any(abs(i - j) <= ITEM_NOUN_WINDOW for j in at_noun):
+            return True
+    return False
 
 
 def _asked_count(question: str) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from newsrag.index.places import is_country, place_words
 from newsrag.rag.terms import content_terms, term_present
@@ -186,6 +187,21 @@ def country_names(text: str) -> set[str]:
                 if is_country(span):
                     found.add(span.lower())
     return found
+
+
+@lru_cache(maxsize=1)
+def _place_terms() -> frozenset[str]:
+    return frozenset(content_terms(" ".join(place_words())))
+
+
+def is_place(name: str) -> bool:
+    """Whether a capitalised word names a country or continent, or is its adjective ("Russia", "Russian",
+    "U.S.", "European"): ISO 3166 and time-zone names (index/places.py), read by stem."""
+    word = name.removesuffix("'s").removesuffix("’s")
+    if word.lower().rstrip(".") in place_words() or is_country(word):
+        return True
+    terms = content_terms(word)
+    return bool(terms) and all(term_present(t, _place_terms()) for t in terms)
 
 
 def new_countries(text: str, known: str) -> set[str]:

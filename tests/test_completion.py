@@ -239,15 +239,18 @@ def test_a_denial_by_other_people_of_another_plan_is_not_the_other_side():
 
 
 def test_a_which_answer_that_already_names_two_in_a_row_gets_no_other_names_added():
-    evidence = _evidence(
+    evidence_rows = (
         (0, "The Wall Street Journal and CNN reported that Iran had sent missiles to Russia.", 0.9),
         (1, "National Security Council spokesperson John Kirby said Iran was providing drones.", 0.8),  # a name, not an outlet
     )
+    evidence = _evidence(*evidence_rows)
     question = "Which news outlets reported that Iran had sent missiles to Russia?"
     draft = "The Wall Street Journal and CNN reported that Iran had sent missiles to Russia [1]."
     assert COMPLETER.run(question, draft, evidence, _passages("a", "b")).text == draft
     one = "The Wall Street Journal reported that Iran had sent missiles to Russia [1]."
-    assert COMPLETER.run(question, one, evidence, _passages("a", "b")).added  # one outlet named: the list goes on
+    evidence = _evidence(*evidence_rows, (1, "CNN and Reuters also reported that Iran sent missiles.", 0.7))
+    added = COMPLETER.run(question, one, evidence, _passages("a", "b")).added  # one outlet named: the list goes on
+    assert [sentence for _, sentence in added] == ["CNN and Reuters also reported that Iran sent missiles."]  # Kirby is no outlet
 
 
 def test_a_yes_no_answer_does_not_quote_again_the_report_its_draft_paraphrases():
@@ -257,3 +260,24 @@ def test_a_yes_no_answer_does_not_quote_again_the_report_its_draft_paraphrases()
     completed = COMPLETER.run("Has China disguised military equipment sent to Russia as civil goods?", draft, evidence, _passages(report))
     assert report not in completed.text  # told once, in the draft's words
     assert completed.text.startswith("Der Spiegel reported on February 23")
+
+
+def test_a_which_list_takes_from_other_articles_only_sentences_that_name_one_of_the_things_asked_about():
+    evidence = _evidence(
+        (0, "Moscow has used Shahed drones in airstrikes on Ukraine.", 0.9),
+        (1, "The White House says Iran has been a crucial supplier of attack drones for Russia in its airstrikes.", 0.8),
+        (2, "Russian forces have also used Mohajer-6 drones in airstrikes over Kherson.", 0.7),
+    )
+    passages = _passages(*(s.text for s in evidence.sentences))
+    completed = COMPLETER.run(
+        "Which Iranian drones has Moscow used in airstrikes on Ukraine?", "Moscow has used Shahed drones [1].", evidence, passages
+    )
+    assert "Mohajer-6 drones" in completed.text  # a new drone, named where the drones are
+    assert "White House" not in completed.text  # who said it, and where the drones went, name no drone
+
+
+def test_a_place_or_its_adjective_is_not_an_item_of_a_list_of_other_things():
+    from newsrag.rag.specifics import is_place
+
+    assert all(is_place(word) for word in ("Russia", "Russian", "U.S.", "European", "Iran's"))
+    assert not any(is_place(word) for word in ("Shahed", "Sberbank", "Kherson", "Lavrov"))
