@@ -33,6 +33,7 @@ from newsrag.rag.passage import Passage
 from newsrag.rag.series import MIN_ITEMS, listed_names
 from newsrag.rag.specifics import (
     ASKS_FOR_COUNTRY,
+    ASSERTING_WORDS,
     NUMBER_WORDS,
     Specifics,
     additions,
@@ -330,10 +331,14 @@ class AnswerCompleter:
         "Was the fire started by lightning?" is about "started by lightning": the sentence that says
         who blamed lightning answers it, however little else it shares with the question, and a
         report that the forest burned does not. The claim's words are the question's words
-        that are not names, times or numbers; the rarest `CLAIM_WORDS` of them must all be there.
+        that are not names, times, numbers or intensifiers ("actually"); the rarest `CLAIM_WORDS` of them must all be there.
         """
         names = {t for words in question_entities(question) for t in words}
-        claim = [t for t in dict.fromkeys(content_terms(question)) if t not in names and not t.isdigit() and t not in calendar_terms()]
+        claim = [
+            t
+            for t in dict.fromkeys(content_terms(question))
+            if t not in names and not t.isdigit() and t not in calendar_terms() and t not in ASSERTING_WORDS
+        ]  # "has X actually done Y?" asks whether X did Y: "actually" is no word of the claim
         key = sorted(claim, key=weights.weight, reverse=True)[:CLAIM_WORDS]
         if not key:
             return []

@@ -281,3 +281,17 @@ def test_a_place_or_its_adjective_is_not_an_item_of_a_list_of_other_things():
 
     assert all(is_place(word) for word in ("Russia", "Russian", "U.S.", "European", "Iran's"))
     assert not any(is_place(word) for word in ("Shahed", "Sberbank", "Kherson", "Lavrov"))
+
+
+def test_an_intensifier_in_a_yes_no_question_is_no_word_of_the_claim():
+    from newsrag.rag.terms import TermWeights
+
+    evidence = _evidence(
+        (0, "Russia and Iran signed a trade pact in Tehran.", 0.9),  # the best score, on another topic
+        (0, "Officials said Iran has delivered ballistic missiles to Russia.", 0.2),  # too low to bear on it by score
+    )
+    weights = TermWeights({}, 100)  # every word as rare: "actually" would be among the rarest
+    completed = COMPLETER.run("Has Iran actually delivered ballistic missiles to Russia?", "", Evidence(), _passages("x"), weights)
+    assert completed.text == ""  # nothing bears on it
+    completed = COMPLETER.run("Has Iran actually delivered ballistic missiles to Russia?", "", evidence, _passages("x"), weights)
+    assert "delivered ballistic missiles" in completed.text
