@@ -216,6 +216,13 @@ class CompletionSettings(BaseModel):
         "(half the 'bears on the question' share: editorial, not fitted)",
     )
     side_sources: int = Field(2, ge=1, le=6, description="Articles whose report, and denials at most, a yes/no answer quotes")
+    item_noun_window: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="Words between a name and the noun a 'which' list asks about, at most, for another article's sentence to "
+        "name one of them ('Shahed \u201ckamikaze\u201d drones'; an editor's reading of apposition, not fitted)",
+    )
 
 
 class AnswerSettings(BaseModel):

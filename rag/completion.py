@@ -134,11 +134,14 @@ class AnswerCompleter:
     'Iran has given Russia tank rounds [1]. Iran has sent hundreds of Shahed drones ... [3]. ...'
     """
 
-    def __init__(self, max_items: int, min_new_terms: int, side_sources: int, name_item_share: float = 0.25) -> None:
+    def __init__(
+        self, max_items: int, min_new_terms: int, side_sources: int, name_item_share: float = 0.25, item_noun_window: int = 3
+    ) -> None:
         self.max_items = max_items  # most sentences added to a list answer
         self.min_new_terms = min_new_terms  # content words an added item must name that the answer does not
         self.side_sources = side_sources  # articles whose report a yes/no answer quotes
         self.name_item_share = name_item_share  # a sentence naming a new name is an item from this share of the best score
+        self.item_noun_window = item_noun_window  # words between a name and the asked noun, at most ("Shahed drones")
 
     def run(
         self,
@@ -200,7 +203,7 @@ class AnswerCompleter:
                 continue
             if nouns and not in_series and passages[sentence.passage].doc_id != best_article:
                 pair = len(self._series_items(sentence.text, question, named, min_items=2)) >= 2  # "X and Y were also freed"
-                if not pair and not names_one_of(sentence.text, named, nouns):
+                if not pair and not names_one_of(sentence.text, named, nouns, self.item_noun_window):
                     continue  # another article's sentence on the topic that names none of the things asked about
             added.append((sentence.passage, sentence.text))
             chosen_terms.append(terms)
@@ -413,15 +416,13 @@ class AnswerCompleter:
         return [s for s in evidence.bearing() if not s.vague]
 
 
-# Words between a name and the noun it names, at most: "Shahed “kamikaze” drones", "Sberbank, Russia's
-# largest bank", "drones such as the Mohajer" (an editor's reading of apposition; not fitted).
-ITEM_NOUN_WINDOW = 3
 _WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]")
 
 
-def names_one_of(sentence: str, named: str, nouns: set[str]) -> bool:
+def names_one_of(sentence: str, named: str, nouns: set[str], window: int) -> bool:
     """Whether `sentence` names one of the things asked about that `named` does not: a new name within
-    `ITEM_NOUN_WINDOW` words of one of the question's `nouns` ("Which drones ...": "Shahed drones").
+    `window` words of one of the question's `nouns` ("Which drones ...": "Shahed “kamikaze” drones",
+    "Sberbank, Russia's largest bank").
 
     A sentence about drones that only adds who said it or where they went ("the White House says
     Iran supplied attack drones for Russia") names no drone. Places are not the items of a question
@@ -431,7 +432,7 @@ def names_one_of(sentence: str, named: str, nouns: set[str]) -> bool:
     at_noun = [i for i, word in enumerate(words) if any(term_present(t, nouns) for t in content_terms(word))]
     for i, word in enumerate(words):
         name = word.lower().replace("’", "'").removesuffix("'s").rstrip(".")
-        if word[:1].isupper() and name in new and not is_place(word) and any(abs(i - j) <= ITEM_NOUN_WINDOW for j in at_noun):
+        if word[:1].isupper() and name in new and not is_place(word) and any(abs(i - j) <= window for j in at_noun):
             return True
     return False
 

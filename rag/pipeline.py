@@ -436,7 +436,7 @@ class AnswerPipeline:
 
     def _completer(self) -> AnswerCompleter:
         c = self.settings.answer.completion
-        return AnswerCompleter(c.max_items, c.min_new_terms, c.side_sources, c.name_item_share)
+        return AnswerCompleter(c.max_items, c.min_new_terms, c.side_sources, c.name_item_share, c.item_noun_window)
 
     def _selector(self) -> EvidenceSelector:
         return EvidenceSelector(self.encoder, self._term_weights(), self.settings.answer.evidence)
