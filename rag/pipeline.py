@@ -303,9 +303,9 @@ class AnswerPipeline:
         def checked(text: str) -> VerifiedAnswer:  # markers: 1-based passage numbers; denials on its topic added
             return checker.run(with_disputes(text, disputed, question), passages, relevant, question)
 
-        def completed(draft: VerifiedAnswer) -> VerifiedAnswer:  # the items and the other side the draft leaves out
+        def completed(draft: VerifiedAnswer, from_nothing: bool = False) -> VerifiedAnswer:  # what the draft leaves out
             before = _in_passage_numbers(draft) if draft.cited else ""
-            if not before and job.form != "yes_no":  # an empty yes/no draft may still get what the sources report
+            if not before and job.form != "yes_no" and not from_nothing:  # an empty yes/no draft may still get what the sources report
                 return draft
             wide_evidence = job.wide_evidence() if job.form != "single" else Evidence()
             completion = self._completer().run(
@@ -364,6 +364,11 @@ class AnswerPipeline:
                 if quoted.cited and checker.answers(question, quoted) and answers(quoted):
                     notes.append("the model's answer was not supported by the passages; quoting the best articles read whole instead")
                     return completed(quoted)
+            if job.form == "list" and verified.cited:  # a cited draft naming none of the things asked ("which countries")
+                listed = completed(VerifiedAnswer(text=""), from_nothing=True)
+                if listed.cited and answers(listed):
+                    notes.append("the model's answer named none of the things asked for; listing those the passages name instead")
+                    return listed
             sides = completed(VerifiedAnswer(text=""))  # a yes/no question: what the sources on its topic report
             if sides.cited:
                 notes.append("the model's answer was not supported by the passages; quoting what they report on the question instead")

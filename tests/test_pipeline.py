@@ -116,6 +116,24 @@ def test_a_how_many_answer_without_a_figure_is_not_an_answer(seed_store_path):
     assert any("did not answer" in note or "no passage covers" in note for note in answer.notes), answer.notes
 
 
+def test_a_list_draft_naming_none_of_the_things_asked_gives_way_to_those_the_passages_name(seed_store_path):
+    """ "Which countries ...?" answered with a cited sentence that names no country: the sentences of
+    the passages that name countries are listed instead, without the draft."""
+    from fake_llm_server import FakeLLMServer
+
+    question = "Which countries has Putin reached out to for support for his war machine?"
+    draft = "Putin is going through a vast amount of inventory, Kirby said [1]."
+    with FakeLLMServer(reply=draft) as server:
+        llm = {"backend": "openai", "api_base": server.openai_base, "model": server.model}
+        answer = open_pipeline(make_settings(seed_store_path, llm=llm)).run(question)
+    from newsrag.rag.specifics import names_kind_asked
+
+    assert not answer.abstained, answer.notes
+    assert names_kind_asked(question, answer.answer), answer.answer  # names a country the question does not
+    assert draft not in answer.answer
+    assert any("listing those the passages name" in note for note in answer.notes), answer.notes
+
+
 def test_borderline_evidence_lets_only_a_model_answer_that_passes_every_check_stand(seed_store_path):
     """Below the threshold and above the model floor, the model's answer stands only when wholly supported."""
     from fake_llm_server import FakeLLMServer
