@@ -39,6 +39,7 @@ from newsrag.rag.specifics import (
     additions,
     asked_kind,
     is_place,
+    name_key,
     new_countries,
     number_value,
 )
@@ -75,24 +76,24 @@ _COUNT = re.compile(
 )  # a count, not a year
 
 
-def asked_nouns(question: str) -> set[str]:
-    """The stemmed plural nouns a "which" question asks about ("Which Iranian drones has ..." -> {"drone"});
-    empty for other questions."""
-    nouns: set[str] = set()
+def _asked_plurals(question: str) -> list[tuple[str, str]]:
+    """(question word, plural noun) for each plural noun a "which"/"what" asks about, before its verb:
+    "Which Iranian drones has ..." -> [("which", "drones")]."""
+    found = []
     for match in _WH.finditer(question):
-        if match.group(0).lower().startswith("what"):
-            continue
         for word in match.group(1).split():
             lowered = word.lower().strip(".,?;:")
             if lowered in _VERBS:
                 break
-            if _is_plural(lowered):
-                nouns.update(content_terms(lowered))
-    return nouns
+            if len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith(("ss", "'s", "’s", "us")) and lowered not in _NOT_PLURAL:
+                found.append((match.group(0).split()[0].lower(), lowered))
+    return found
 
 
-def _is_plural(lowered: str) -> bool:
-    return len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith(("ss", "'s", "’s", "us")) and lowered not in _NOT_PLURAL
+def asked_nouns(question: str) -> set[str]:
+    """The stemmed plural nouns a "which" question asks about ("Which Iranian drones has ..." -> {"drone"});
+    empty for other questions."""
+    return {term for asker, noun in _asked_plurals(question) if asker == "which" for term in content_terms(noun)}
 
 
 def question_form(question: str) -> str:
@@ -108,14 +109,7 @@ def question_form(question: str) -> str:
         return "single"  # "how many ..." is one figure, however plural its noun
     if _OPEN_WHAT.search(question) or _PLURAL_WHO.search(question) or _COUNT.search(question):
         return "list"
-    for match in _WH.finditer(question):
-        for word in match.group(1).split():
-            lowered = word.lower().strip(".,?;:")
-            if lowered in _VERBS:
-                break
-            if _is_plural(lowered):
-                return "list"
-    return "single"
+    return "list" if _asked_plurals(question) else "single"
 
 
 @dataclass
@@ -184,7 +178,7 @@ class AnswerCompleter:
         # an answer that already names two or more in a row ("The Wall Street Journal and CNN reported ...") is a
         # list, unless the question counts more ("which four ...")
         nouns = asked_nouns(question) if wants_names and not wants_countries and passages else set()
-        best_article = passages[evidence.sentences[0].passage].doc_id if evidence.sentences and passages else None
+        best_article = _best_article(evidence, passages)
         enough = max(2, _asked_count(question))
         listed = wants_names and any(len(self._series_items(s.text, question, min_items=2)) >= enough for s in split_sentences(plain))
         for sentence in self._list_candidates(question, evidence, passages, series):
@@ -244,7 +238,7 @@ class AnswerCompleter:
         candidates = [*series, *(s for s in self._relevant(evidence) if s not in series)]
         if wants_names and evidence.sentences and passages:
             floor = self.name_item_share * evidence.best_score
-            best_article = passages[evidence.sentences[0].passage].doc_id
+            best_article = _best_article(evidence, passages)
             candidates += [
                 s
                 for s in evidence.sentences
@@ -273,7 +267,7 @@ class AnswerCompleter:
         Merz, ..." answers "which European leaders went ..." while repeating few of its words."""
         if not evidence.sentences or not passages:
             return []
-        best_article = passages[evidence.sentences[0].passage].doc_id
+        best_article = _best_article(evidence, passages)
         bearing = evidence.bearing()
         floor = self.name_item_share * evidence.best_score
         found: list[tuple[int, EvidenceSentence]] = []
@@ -431,10 +425,14 @@ def names_one_of(sentence: str, named: str, nouns: set[str], window: int) -> boo
     words = _WORD.findall(MARKER.sub(" ", sentence))
     at_noun = [i for i, word in enumerate(words) if any(term_present(t, nouns) for t in content_terms(word))]
     for i, word in enumerate(words):
-        name = word.lower().replace("’", "'").removesuffix("'s").rstrip(".")
-        if word[:1].isupper() and name in new and not is_place(word) and any(abs(i - j) <= window for j in at_noun):
+        if word[:1].isupper() and name_key(word) in new and not is_place(word) and any(abs(i - j) <= window for j in at_noun):
             return True
     return False
+
+
+def _best_article(evidence: Evidence, passages: list[Passage]) -> str | None:
+    """The article of the best-scoring evidence sentence (the one that answers best)."""
+    return passages[evidence.sentences[0].passage].doc_id if evidence.sentences and passages else None
 
 
 def _asked_count(question: str) -> int:

@@ -49,6 +49,12 @@ SENTENCE_OPENERS = frozenset(
 )
 
 
+def name_key(word: str) -> str:
+    """A capitalised word as `Specifics.names` holds it: lower-cased, without a final period or a
+    possessive ("U.S." -> "u.s", "Iran's" -> "iran")."""
+    return word.rstrip(".").lower().replace("’", "'").removesuffix("'s")
+
+
 def number_value(text: str) -> str | None:
     """The number a digit string or number words stand for, as plain digits ("1,000" -> "1000", "four hundred" -> "400")."""
     cleaned = text.lower().replace(",", "").strip()
@@ -91,10 +97,7 @@ class Specifics:
         sentence = MARKER.sub(" ", sentence)
         names: set[str] = set()
         for match in CAPITALISED.finditer(sentence):
-            word = match.group(0).rstrip(".")
-            lowered = word.lower().replace("’", "'")
-            if lowered.endswith("'s"):
-                lowered = lowered[:-2]
+            lowered = name_key(match.group(0))
             if lowered in SENTENCE_OPENERS or MONTH.fullmatch(lowered) or lowered in NUMBER_WORDS:
                 continue
             names.add(lowered)
