@@ -175,8 +175,9 @@ _COUNTRY_WORDS = 3
 
 
 def country_names(text: str) -> set[str]:
-    """The countries `text` names, lower-cased: one-word names ("iran") and whole names read from runs
-    of capitalised words ("the United States" -> "united states", "U.S." -> "u.s.", "South Korea" -> "korea")."""
+    """The countries `text` names, as `Specifics.names` holds names: one-word names ("iran") and whole
+    names read from runs of capitalised words ("the United States" -> "united states", "U.S." -> "u.s",
+    "South Korea" -> "korea")."""
     text = MARKER.sub(" ", text)
     found = {name for name in Specifics.of(text).names if name in place_words()}
     for run in _CAPITALISED_RUN.finditer(text):
@@ -186,9 +187,9 @@ def country_names(text: str) -> set[str]:
             if words[start].lower() == "the":
                 continue  # "The United States" is read as "United States"
             for end in range(start + 1, min(start + _COUNTRY_WORDS, len(words)) + 1):
-                span = " ".join(words[start:end]).rstrip(".") if end - start > 1 else words[start]
-                if is_country(span):
-                    found.add(span.lower())
+                span = " ".join(words[start:end])
+                if is_country(span if end - start == 1 else span.rstrip(".")):
+                    found.add(name_key(span))
     return found
 
 
@@ -209,8 +210,7 @@ def is_place(name: str) -> bool:
 
 def new_countries(text: str, known: str) -> set[str]:
     """The country names (ISO 3166, index/places.py) that `text` names and `known` does not."""
-    known_flat = " " + " ".join(re.findall(r"[\w'’.-]*\w\.?", MARKER.sub(" ", known).lower())) + " "
-    return {name for name in country_names(text) if f" {name} " not in known_flat and name not in Specifics.of(known).names}
+    return Specifics(set(), set(), country_names(text), []).minus(known).names
 
 
 def names_kind_asked(question: str, answer: str) -> bool:

@@ -270,3 +270,7 @@ def test_an_answer_must_name_the_kind_of_thing_asked_for():
     assert names_kind_asked("Which country sent the most aid?", "The United States sent the most [1].")
     assert not names_kind_asked("Which country did the United States accuse?", "The United States accused its rival [1].")
     assert names_kind_asked("How many people fled?", "About a million people fled [1].")  # "million" is a figure
+    from newsrag.rag.specifics import new_countries
+
+    assert new_countries("Iran fired at Iraq [1].", "Which countries did Iranian drones hit?") == {"iraq"}  # "Iranian" names Iran
+    assert new_countries("The U.S. and Saudi Arabia [1].", "Did the U.S. help?") == {"saudi arabia"}
