@@ -22,7 +22,9 @@ from newsrag.eval.datasets import corpus_fingerprint, fingerprint_key
 from newsrag.settings import Settings
 
 MARKER = "eval-store.json"
-STORE_VERSION = 1
+# Bumped when ingestion stores something new for the same corpus and settings, so that eval stores
+# are rebuilt: 2 = a headline read from the URL for articles that came without one.
+STORE_VERSION = 2
 
 
 def eval_root(settings: Settings, store_root: Path | None) -> Path:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from newsrag.index.documents import Document
-from newsrag.index.metadata import NAME_PARTICLES, find_date, looks_like_person_name, split_authors
+from newsrag.index.metadata import NAME_PARTICLES, find_date, headline_from_url, looks_like_person_name, split_authors
 
 # --- line classes -------------------------------------------------------------------------
 BLANK = "blank"
@@ -683,13 +683,14 @@ def clean_document(doc: Document) -> Document:
     """A new Document with the cleaned body and its empty metadata fields filled from the text.
 
     Fields the file gave (JSON record, HTML metadata, front matter) win over what the text
-    suggests; the text only fills gaps.
+    suggests; the text only fills gaps, and an article with no headline anywhere gets its URL's
+    slug words (`headline_from_url`), so its passages keep a headline's context like the others.
     """
     result = clean_text(doc.text, title=doc.title)
     return replace(
         doc,
         text=result.text,
-        title=doc.title or result.title,
+        title=doc.title or result.title or headline_from_url(doc.url),
         source=doc.source or result.source,
         published=doc.published or result.published,
         authors=list(doc.authors) or result.authors,

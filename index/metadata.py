@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import unquote, urlsplit
 
 from newsrag.index.places import place_words
 
@@ -168,6 +169,30 @@ def normalise_source(value: object) -> str:
     if text.lower().startswith("www.") and " " not in text:
         return text[4:]
     return text
+
+
+# A URL slug's words: letters only (ids, dates and hashes are left out), at least this many.
+SLUG_WORD = re.compile(r"^[a-z][a-z'’]*$")
+SLUG_MIN_WORDS = 3
+PAGE_SUFFIX = re.compile(r"\.(?:s?html?|php|aspx?|jsp)$", re.IGNORECASE)
+
+
+def headline_from_url(url: str) -> str:
+    """A headline read from an article URL's slug, for an article that came without one.
+
+    Newsrooms put the story's headline words in the URL (".../2022/07/25/entertainment/
+    adele-las-vegas-residency-new-dates/index.html" -> "Adele las vegas residency new dates"):
+    the last path segment of at least three hyphenated words, with tokens holding digits (dates,
+    ids, hashes) left out. Empty when no segment reads as words: an id-only URL gives nothing.
+    """
+    path = urlsplit(url.strip()).path if url else ""
+    for segment in reversed([part for part in path.split("/") if part]):
+        tokens = re.split(r"[-_+]+", PAGE_SUFFIX.sub("", unquote(segment)).lower())
+        words = [token for token in tokens if SLUG_WORD.match(token)]
+        if len(words) >= SLUG_MIN_WORDS and len(words) * 2 >= len(tokens):
+            text = " ".join(words)
+            return text[0].upper() + text[1:]
+    return ""
 
 
 def looks_like_person_name(line: str) -> bool:

@@ -89,7 +89,16 @@ class RetrievalSettings(BaseModel):
     # 0.804 on half A, 0.785 on held-back half B (0.644 / 0.677 without as-of). README has the table.
     window_share: float = Field(0.15, ge=0, le=1, description="Weight of 'inside the question's time window' in an article's score")
     window_half_life_days: float = Field(3.0, gt=0, description="Days outside the window at which that prior halves")
-    recency_share: float = Field(0.2, ge=0, le=1, description="Weight of recency when the question names no time")
+    # The news week: a question naming no time, asked of an archive that holds the days before its
+    # as-of date, is about those days' news. Fitted like the window (EXPERIMENT values for now).
+    week_days: int = Field(8, ge=0, description="Days up to the as-of date that count as the question's news (0: off)")
+    week_share: float = Field(0.45, ge=0, le=1, description="Weight of 'in the news week' when the question names no time")
+    week_half_life_days: float = Field(3.0, gt=0, description="Days before the news week at which that prior halves")
+    # The story's recency, for an archive with nothing in the news week (fitted at 6339c92, when it
+    # was the only prior of questions naming no time; RealTime QA no longer reaches it).
+    recency_share: float = Field(
+        0.2, ge=0, le=1, description="Weight of recency when the question names no time and the archive has no news week"
+    )
     recency_half_life_days: float = Field(30.0, gt=0, description="Days older than the newest candidate at which recency halves")
     undated_prior: float = Field(0.5, ge=0, le=1, description="The time prior of an article without a date")
 

@@ -120,8 +120,9 @@ class HybridRetriever:
         allowed = keyword_mask(index, filters) if index is not None else None  # array operations, once per query
         vector_hits = self._vector_hits(vector, filters, by_mask=index is not None)
         ranked = self._candidates(query, vector_hits, index, allowed)
-        if frame is not None and frame.window and index is not None:  # the window's own best candidates, however old the rest
-            windowed = keyword_mask(index, dataclasses.replace(filters, date_from=frame.start.isoformat(), date_to=frame.end.isoformat()))
+        span = frame.window_or_week(self.settings.week_days) if frame is not None else None
+        if span is not None and index is not None:  # the span's own best candidates, however old the rest
+            windowed = keyword_mask(index, dataclasses.replace(filters, date_from=span[0].isoformat(), date_to=span[1].isoformat()))
             for chunk_id, item in self._candidates(query, vector_hits, index, windowed).items():
                 ranked.setdefault(chunk_id, item)
         if self.settings.fusion == "scores" and vector is not None and index is not None:
@@ -226,21 +227,26 @@ class HybridRetriever:
         """Article scores mixed with a prior over publication dates (scores first scaled to 0..1).
 
         In a window: 1 inside it, decaying with the days outside (`window_half_life_days`), mixed in
-        with `window_share`. Without one: the newest candidate gets 1 and older ones decay with
-        their distance from it (`recency_half_life_days`), mixed in with `recency_share` (doubled
-        for "latest", "recently"). Undated articles get `undated_prior`.
+        with `window_share`. Without one, when a candidate was published in the news week (the
+        `week_days` up to the as-of date): the same, over that week (`week_*`). When none was (an
+        archive that stops earlier): the newest candidate gets 1 and older ones decay with their
+        distance from it (`recency_half_life_days`), mixed in with `recency_share`. Both no-window
+        shares are doubled for "latest", "recently". Undated articles get `undated_prior`.
         """
         s = self.settings
         published = {doc: _published_date(index, doc) for doc in doc_scores}
         top = max(doc_scores.values()) or 1.0
-        if frame.window:
-            share, half_life = s.window_share, s.window_half_life_days
+        newest = max((d for d in published.values() if d is not None), default=None)
+        week = frame.window_or_week(s.week_days)
+        if frame.window or (week is not None and newest is not None and newest >= week[0]):
+            share, half_life = (s.window_share, s.window_half_life_days) if frame.window else (s.week_share, s.week_half_life_days)
+            start, end = week
+            share = share if frame.window else min(1.0, share * (2 if frame.recent else 1))
 
             def distance(day: dt.date) -> float:
-                return 0.0 if frame.start <= day <= frame.end else float(min(abs((day - frame.start).days), abs((day - frame.end).days)))
+                return 0.0 if start <= day <= end else float(min(abs((day - start).days), abs((day - end).days)))
         else:
             share, half_life = min(1.0, s.recency_share * (2 if frame.recent else 1)), s.recency_half_life_days
-            newest = max((d for d in published.values() if d is not None), default=None)
 
             def distance(day: dt.date) -> float:
                 return float((newest - day).days) if newest else 0.0

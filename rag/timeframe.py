@@ -72,6 +72,15 @@ class Timeframe:
     def window(self) -> bool:
         return self.start is not None
 
+    def window_or_week(self, week_days: int) -> tuple[dt.date, dt.date] | None:
+        """The dates the question points to: its window, else the news week (the `week_days` up to
+        the as-of date, the news a question naming no time is about), else None (`week_days` 0)."""
+        if self.window:
+            return self.start, self.end
+        if week_days > 0:
+            return self.as_of - dt.timedelta(days=week_days - 1), self.as_of
+        return None
+
 
 def parse_as_of(value: str | dt.date | None) -> dt.date:
     """An as-of date from YYYY-MM-DD, YYYY/MM/DD or a date; None means today (the machine's date)."""

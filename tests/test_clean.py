@@ -12,6 +12,7 @@ import pytest
 
 from newsrag.index.clean import clean_document, clean_text, is_prompt
 from newsrag.index.documents import Document
+from newsrag.index.metadata import headline_from_url
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seed-articles"
 
@@ -297,6 +298,18 @@ def test_clean_document_fills_only_empty_fields() -> None:
     assert doc.published == "2023-11-21" and doc.authors == ["Martin Fornusek"]
     assert "Become a member" not in doc.text and doc.doc_id == "004.txt"
     assert given.text == text  # the input is not changed
+
+
+def test_an_article_without_a_headline_gets_its_url_slug() -> None:
+    url = "https://www.cnn.com/2022/07/25/entertainment/adele-las-vegas-residency-new-dates/index.html"
+    doc = clean_document(Document("a", "Adele announced the new dates on Monday.", url=url))
+    assert doc.title == "Adele las vegas residency new dates"  # the date and "index.html" are not words
+    assert clean_document(Document("a", "Text.", title="Given", url=url)).title == "Given"  # a given headline wins
+    assert headline_from_url("https://www.cnn.com/europe/live-news/russia-ukraine-war-news-07-12-22/h_c164ac931cc8") == (
+        "Russia ukraine war news"
+    )
+    for no_words in ("https://example.com/article?id=12345", "https://news.example/click/EYWxleGFuZHJhLm1lZWtz", "", "not a url"):
+        assert headline_from_url(no_words) == ""
 
 
 # --- near misses: body text that looks like boilerplate -------------------------------------

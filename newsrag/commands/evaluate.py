@@ -177,7 +177,7 @@ def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
             "## Time priors fitted on half A (MRR@10)\n\nChosen: "
             + ", ".join(f"`{k}={v}`" for k, v in fitted.items())
             + "\n\n"
-            + md_table(["point", "MRR@10 half A", "MRR@10 half B"], table)
+            + md_table(["point", "MRR@10 half A", "MRR@10 half B", "hit@5 half A", "hit@5 half B"], table)
         )
         report.data["time_fit"] = {"chosen": fitted, "table": table}
         print("time priors fitted on half A: " + ", ".join(f"{k}={v}" for k, v in fitted.items()))
