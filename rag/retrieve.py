@@ -237,19 +237,21 @@ class HybridRetriever:
         published = {doc: _published_date(index, doc) for doc in doc_scores}
         top = max(doc_scores.values()) or 1.0
         newest = max((d for d in published.values() if d is not None), default=None)
-        week = frame.window_or_week(s.week_days)
-        if frame.window or (week is not None and newest is not None and newest >= week[0]):
-            share, half_life = (s.window_share, s.window_half_life_days) if frame.window else (s.week_share, s.week_half_life_days)
-            start, end = week
-            share = share if frame.window else min(1.0, share * (2 if frame.recent else 1))
-
-            def distance(day: dt.date) -> float:
-                return 0.0 if start <= day <= end else float(min(abs((day - start).days), abs((day - end).days)))
+        span = frame.window_or_week(s.week_days)
+        boost = 2 if frame.recent else 1  # "latest", "recently"
+        if frame.window:
+            share, half_life = s.window_share, s.window_half_life_days
+        elif span is not None and newest is not None and newest >= span[0]:  # the archive holds the news week
+            share, half_life = min(1.0, s.week_share * boost), s.week_half_life_days
         else:
-            share, half_life = min(1.0, s.recency_share * (2 if frame.recent else 1)), s.recency_half_life_days
+            span = None
+            share, half_life = min(1.0, s.recency_share * boost), s.recency_half_life_days
 
-            def distance(day: dt.date) -> float:
+        def distance(day: dt.date) -> float:
+            if span is None:
                 return float((newest - day).days) if newest else 0.0
+            start, end = span
+            return 0.0 if start <= day <= end else float(min(abs((day - start).days), abs((day - end).days)))
 
         if share <= 0:
             return doc_scores

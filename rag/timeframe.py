@@ -5,8 +5,9 @@ archive holds every one of those weeks. A question is asked *as of* a date (defa
 RealTime QA: the day the quiz was asked); articles published after it do not exist for it, and
 relative time words ("this week", "yesterday", "last month", "in June", "in 2022", "on March 3")
 are resolved against it into a window of publication dates. Retrieval (rag/retrieve.py) then
-prefers articles inside the window, and otherwise recent coverage over old, by priors whose
-strengths are settings fitted by `newsrag eval retrieval --fit-recency`.
+prefers articles inside the window; a question naming no time prefers the news week up to its
+as-of date, or the story's recent coverage over old where the archive stops earlier. The priors'
+strengths are settings fitted by `newsrag eval retrieval --fit-time`.
 
 Rules only a newsroom's calendar needs: no word list from any article.
 """
