@@ -236,9 +236,12 @@ def build_sized_store(source_settings: Settings, size: int, folder: Path, seed: 
 def query_worker(settings_json: str, queries_file: Path, repeat: int = 1) -> dict[str, Any]:
     """Runs in a child process: open the store, time the retriever on every query, report memory."""
     from newsrag.components import open_encoder, open_retriever
+    from newsrag.eval.retrieval import question_as_of
 
     settings = Settings.model_validate_json(settings_json)
-    queries = [q.question for q in load_questions(queries_file)] * repeat
+    # Each question as of its date where it has one (RealTime QA): a live chat always asks as of a
+    # date (today by default), so its time priors are part of every query's cost.
+    asked = [(q.question, question_as_of(q)) for q in load_questions(queries_file)] * repeat
     encoder = open_encoder(settings)
     encoder.encode(["warm-up"])
     rss_before = current_rss_mb()
@@ -247,18 +250,18 @@ def query_worker(settings_json: str, queries_file: Path, repeat: int = 1) -> dic
     retriever.store.keyword_index()
     open_s = time.perf_counter() - began
     first = time.perf_counter()
-    retriever.run(queries[0])
+    retriever.run(asked[0][0], as_of=asked[0][1])
     first_query_s = time.perf_counter() - first
-    for query in queries[:WARMUP_QUERIES]:
-        retriever.run(query)
+    for query, as_of in asked[:WARMUP_QUERIES]:
+        retriever.run(query, as_of=as_of)
     latencies = []
-    for query in queries:
+    for query, as_of in asked:
         t0 = time.perf_counter()
-        retriever.run(query)
+        retriever.run(query, as_of=as_of)
         latencies.append((time.perf_counter() - t0) * 1000)
     tracemalloc.start()
-    for query in queries[:TRACEMALLOC_QUERIES]:
-        retriever.run(query)
+    for query, as_of in asked[:TRACEMALLOC_QUERIES]:
+        retriever.run(query, as_of=as_of)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
@@ -443,7 +446,7 @@ def write_report(
             f"copies of whole documents: new ids, sentences shuffled, ~{int(DROP_WORDS * 100)}% of words dropped, and the ORIGINAL vectors "
             f"plus gaussian noise (sigma {NOISE_SIGMA} per dimension), renormalised, inserted directly into Chroma; the keyword index is then rebuilt "
             "by the store. Queries: every question of "
-            f"`{queries['queries_file']}` through `HybridRetriever.run` (top_k from the settings) after {WARMUP_QUERIES} warm-up queries; each size in its own process.\n\n"
+            f"`{queries['queries_file']}` through `HybridRetriever.run` (top_k from the settings; each as of its question's date where it has one) after {WARMUP_QUERIES} warm-up queries; each size in its own process.\n\n"
             + md_table(
                 [
                     "target size",

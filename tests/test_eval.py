@@ -480,6 +480,27 @@ def test_sized_store_adds_perturbed_copies_of_whole_documents(tmp_path, seed_sto
     assert build_sized_store(make_settings(seed_store_path), 60, tmp_path / "sized")["reused"] is True
 
 
+@needs_shared
+def test_query_bench_asks_each_question_as_of_its_date(tmp_path, seed_store_path, monkeypatch):
+    """The bench times the path a live chat takes: a dated question is asked as of its date."""
+    import datetime as dt
+    import json
+
+    from newsrag.eval.bench import query_worker
+    from newsrag.rag.retrieve import HybridRetriever
+
+    asked: list = []
+    run = HybridRetriever.run
+    monkeypatch.setattr(HybridRetriever, "run", lambda self, query, *a, **k: asked.append(k.get("as_of")) or run(self, query, *a, **k))
+    queries = tmp_path / "queries.jsonl"
+    dated = {"question_id": "q1", "question": "What has Iran given Russia?", "question_date": "2022/06/16", "answer_text": ["drones"]}
+    undated = {"id": "q2", "question": "Which drones did Iran send?", "gold_docs": [], "facts": []}
+    queries.write_text(json.dumps(dated) + "\n" + json.dumps(undated) + "\n", encoding="utf-8")
+    result = query_worker(make_settings(seed_store_path).model_dump_json(), queries)
+    assert result["queries"] == 2 and len(result["latencies_ms"]) == 2
+    assert set(asked) == {dt.date(2022, 6, 16), None}
+
+
 def test_every_question_file_kept_in_the_repository_loads_with_unique_ids_and_facts():
     from pathlib import Path
 
