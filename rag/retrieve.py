@@ -123,8 +123,9 @@ class HybridRetriever:
         span = frame.window_or_week(self.settings.week_days) if frame is not None else None
         if span is not None and index is not None:  # the span's own best candidates, however old the rest
             windowed = keyword_mask(index, dataclasses.replace(filters, date_from=span[0].isoformat(), date_to=span[1].isoformat()))
-            for chunk_id, item in self._candidates(query, vector_hits, index, windowed).items():
-                ranked.setdefault(chunk_id, item)
+            if windowed.any():  # an archive with nothing in the span (most, asked as of today) has no more to find
+                for chunk_id, item in self._candidates(query, vector_hits, index, windowed).items():
+                    ranked.setdefault(chunk_id, item)
         if self.settings.fusion == "scores" and vector is not None and index is not None:
             doc_scores, chunk_scores = self._fuse_scores(query, vector, ranked, index, allowed)
         else:
