@@ -2,7 +2,8 @@
 
 Whatever wrote the answer (a 1.5B model, a big remote model, the extractive composer), each
 sentence must be supported by the passage it cites: a sentence citing the wrong passage is
-re-cited to the one that supports it, a sentence no passage supports is removed, and markers
+re-cited to the one that supports it, a sentence of which only a leading part is supported is cut
+there (`leading_parts`), a sentence no passage supports is removed, and markers
 naming no passage are dropped. Citations are then renumbered 1..m in order of appearance, so
 the sources shown are exactly those cited.
 """
@@ -31,6 +32,7 @@ class VerifiedAnswer:
     highlights: dict[int, list[str]] = field(default_factory=dict)  # passage index -> supporting sentences
     notes: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # the answer's sentences that no passage supports, left out
+    trimmed: list[str] = field(default_factory=list)  # sentences of which only a leading part was supported (as written)
 
 
 def markers_in(text: str) -> list[int]:
@@ -74,6 +76,7 @@ class CitationChecker:
         kept: list[tuple[str, list[int]]] = []
         notes: list[str] = []
         removed: list[str] = []
+        trimmed: list[str] = []
         for sentence in answer_sentences(answer):
             claim = re.sub(r"\s+([\"'”’)]+)$", r"\1", MARKER.sub("", sentence).strip())  # 'warfare. "' -> 'warfare."'
             terms = content_terms(claim)
@@ -85,14 +88,16 @@ class CitationChecker:
                 if claim and not valid:
                     kept.append((claim, []))  # a connective phrase with no claim to check
                 continue
-            support = self._support(claim, terms, passage_terms, passage_sentences)
-            specifics = Specifics.of(claim)
-            for i in [i for i, ok in enumerate(support) if ok]:
-                missing = specifics.missing_from(" ".join([passages[i].title, *passage_sentences[i]]), question)
-                if missing:
-                    support[i] = False
-                    if i in valid:
-                        notes.append(f"[{i + 1}] does not hold {', '.join(missing[:4])} of: {claim[:80]}")
+            support = self._checked_support(claim, terms, passages, passage_terms, passage_sentences, question, valid, notes)
+            if not any(support):  # the sentence as written is unsupported: keep its longest leading part that a passage holds
+                for part in leading_parts(claim):
+                    part_terms = content_terms(part)
+                    part_support = self._checked_support(part, part_terms, passages, passage_terms, passage_sentences, question)
+                    if any(part_support):
+                        notes.append(f"cut an unsupported part of a sentence: {claim[len(part) - 1 :][:80]}")
+                        trimmed.append(claim)
+                        claim, terms, support = part, part_terms, part_support
+                        break
             supported = [i for i in valid if support[i]]
             if not supported:
                 best = next(
@@ -116,7 +121,7 @@ class CitationChecker:
                         seen_docs.add(passages[i].doc_id)
             kept.append((claim, supported))
         verified = self._renumber(kept, passage_sentences, notes)
-        verified.removed = removed
+        verified.removed, verified.trimmed = removed, trimmed
         return verified
 
     def answers(self, question: str, quoted: VerifiedAnswer) -> bool:
@@ -132,6 +137,29 @@ class CitationChecker:
             set().union(*(content_terms(s) for sentences in quoted.highlights.values() for s in sentences)) if quoted.highlights else set()
         )
         return bool(quoted.cited) and self.weights.coverage(terms, present) >= self.threshold
+
+    def _checked_support(
+        self,
+        claim: str,
+        terms: list[str],
+        passages: list[Passage],
+        passage_terms: list[set[str]],
+        passage_sentences: list[list[str]],
+        question: str,
+        valid: list[int] = (),
+        notes: list[str] | None = None,
+    ) -> list[bool]:
+        """Whether each passage supports the claim: its words (`_support`) and all its specifics.
+        A cited passage that lacks a specific is noted (in `notes`, when given)."""
+        support = self._support(claim, terms, passage_terms, passage_sentences)
+        specifics = Specifics.of(claim)
+        for i in [i for i, ok in enumerate(support) if ok]:
+            missing = specifics.missing_from(" ".join([passages[i].title, *passage_sentences[i]]), question)
+            if missing:
+                support[i] = False
+                if i in valid and notes is not None:
+                    notes.append(f"[{i + 1}] does not hold {', '.join(missing[:4])} of: {claim[:80]}")
+        return support
 
     def _support(self, claim: str, terms: list[str], passage_terms: list[set[str]], passage_sentences: list[list[str]]) -> list[bool]:
         """Whether each passage supports the claim: enough of its words, or a paraphrase of one of its sentences."""
@@ -213,6 +241,49 @@ def attach_markers(claim: str, numbers: list[int]) -> str:
     if match:
         return f"{claim[: match.start()]} {markers}{match.group(1)}"
     return f"{claim.rstrip(' ,;:—–-')} {markers}."
+
+
+# Where a sentence may be cut so that what comes before still stands as a sentence: a comma,
+# semicolon, dash or bracket, followed by what adds to a clause rather than completes it (an
+# aside, an "including ..." or "as well as ...", a participle, a relative or a new clause).
+CLAUSE_BREAK = re.compile(
+    r"\s*\(|\s*(?:[,;]|\s[—–-]{1,2})\s*(?=(?:including|as well as|and|but|while|which|who|whom|whose|where|with|without|"
+    r"after|before|according to|amid|following|although|though|even as|as|\w{3,}ing)\b)",
+    re.I,
+)
+DASH = re.compile(r"\s[—–-]{1,2}\s")
+# A sentence opening with a subordinate clause: its first part is not a statement of its own
+# ("Although X said Y, ..." cut after "Y" would assert Y).
+SUBORDINATE_OPENING = re.compile(
+    r"^\W*(?:although|though|while|whereas|if|unless|when|whenever|because|since|after|before|as|despite|even|once|until|"
+    r"whether|so that|in case|rather than|instead of|not only)\b",
+    re.I,
+)
+MIN_PART_TERMS = 3  # a part shorter than this says too little to stand for the sentence (an editorial floor)
+
+
+def leading_parts(claim: str) -> list[str]:
+    """The claim's leading parts that end at a clause break, longest first, each closed with a period.
+
+    Why: a small model often gets a sentence right and then adds a clause the sources do not hold
+    ("..., as well as nominations for X and Y"). A copy editor cuts the clause rather than the
+    sentence. A cut falls only where the rest adds to a clause ("including", "which", "and", a
+    participle), never inside brackets, quotes or a dashed aside, and never after a subordinate
+    opening ("Although ..."), whose first part asserts what it concedes; a part must hold
+    `MIN_PART_TERMS` content words.
+    """
+    if SUBORDINATE_OPENING.match(claim):
+        return []
+    body = claim.rstrip().rstrip(".!?\"'”’)")
+    parts = []
+    for match in CLAUSE_BREAK.finditer(body):
+        part = body[: match.start()].rstrip()
+        inside = part.count("(") > part.count(")") or part.count('"') % 2 or part.count("“") > part.count("”")
+        if inside or len(DASH.findall(part)) % 2:
+            continue
+        if len(content_terms(part)) >= MIN_PART_TERMS:
+            parts.append(part + ".")
+    return parts[::-1]
 
 
 def answer_sentences(answer: str) -> list[str]:

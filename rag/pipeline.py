@@ -345,7 +345,7 @@ class AnswerPipeline:
             return adds_to_question(question, candidate.text) and names_kind_asked(question, candidate.text)
 
         if job.checked_only:  # borderline evidence: the model's answer stands only if the whole of it passes every check
-            if not verified.removed and verified.cited and answers(verified) and not MODEL_ABSTAINS.search(draft):
+            if not verified.removed and not verified.trimmed and verified.cited and answers(verified) and not MODEL_ABSTAINS.search(draft):
                 notes.append("the evidence was borderline; the model's answer passed every check")
                 return completed(verified)
             notes.append("the evidence was borderline and the model's answer did not pass every check")

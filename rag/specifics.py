@@ -55,6 +55,13 @@ def name_key(word: str) -> str:
     return word.rstrip(".").lower().replace("’", "'").removesuffix("'s")
 
 
+def quoted_words(text: str) -> str:
+    """The words of a quotation, lower-cased, without its punctuation: a quotation is checked word
+    for word, and where a comma or period falls around the closing mark is the writer's house style
+    ('grants."' quotes the same words as 'grants,”')."""
+    return " ".join(re.findall(r"\w+(?:['’]\w+)*", text.lower().replace("’", "'")))
+
+
 def number_value(text: str) -> str | None:
     """The number a digit string or number words stand for, as plain digits ("1,000" -> "1000", "four hundred" -> "400")."""
     cleaned = text.lower().replace(",", "").strip()
@@ -101,7 +108,7 @@ class Specifics:
             if lowered in SENTENCE_OPENERS or MONTH.fullmatch(lowered) or lowered in NUMBER_WORDS:
                 continue
             names.add(lowered)
-        quotes = [" ".join(q.split()).lower() for q in QUOTED.findall(sentence) if len(q.split()) >= 2]
+        quotes = [quoted_words(q) for q in QUOTED.findall(sentence) if len(q.split()) >= 2]
         return cls(numbers_in(sentence), {m.group(0).lower().rstrip(".")[:3] for m in MONTH.finditer(sentence)}, names, quotes)
 
     def minus(self, text: str) -> "Specifics":
@@ -116,7 +123,7 @@ class Specifics:
         pool_months = {m.group(0).lower().rstrip(".")[:3] for m in MONTH.finditer(pool)}
         pool_words = {w.lower().replace("’", "'").removesuffix("'s") for w in re.findall(r"[\w'’.-]*\w", pool)}
         pool_terms = set(content_terms(pool))
-        flat = " ".join(pool.lower().replace("“", '"').replace("”", '"').split())
+        flat = f" {quoted_words(pool)} "
         missing = [n for n in sorted(self.numbers) if n not in pool_numbers]
         missing += [m for m in sorted(self.months) if m not in pool_months]
         for name in sorted(self.names):
@@ -126,7 +133,7 @@ class Specifics:
             if terms and all(term_present(t, pool_terms) for t in terms):
                 continue  # "Iranian" for "Iran", "U.S." split differently
             missing.append(name)
-        missing += [q for q in self.quotes if q not in flat]
+        missing += [q for q in self.quotes if f" {q} " not in flat]
         return missing
 
 

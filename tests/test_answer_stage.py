@@ -36,6 +36,13 @@ def test_a_name_or_a_quotation_not_in_the_source_is_missing():
     assert Specifics.of("Iranian officials denied it.").missing_from(source) == []  # "Iranian" for "Iran"
 
 
+def test_a_quotation_is_the_same_words_wherever_its_punctuation_falls():
+    source = "Dartmouth is replacing loans with “expanded scholarship grants,” the university said."
+    assert Specifics.of('Loans give way to "expanded scholarship grants."').missing_from(source) == []
+    assert Specifics.of('Loans give way to "expanded scholarship funds."').missing_from(source) == ["expanded scholarship funds"]
+    assert Specifics.of('It offers "expanded scholarship".').missing_from("It offers unexpanded scholarship.") == ["expanded scholarship"]
+
+
 def test_the_question_may_supply_a_specific():
     assert Specifics.of("In 2022 Iran sent drones.").missing_from("Iran sent drones.", also_allowed="What did Iran send in 2022?") == []
 

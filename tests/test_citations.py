@@ -72,3 +72,29 @@ def test_a_quoted_source_sentence_cut_at_a_paragraph_break_is_closed_with_a_peri
         "Moscow would provide food in return for munitions from Pyongyang [1]."
     )
     assert attach_markers("Kirby said the talks ended.", [2]) == "Kirby said the talks ended [2]."
+
+
+def test_an_unsupported_clause_is_cut_and_the_supported_part_kept():
+    passages = [
+        Passage("c1", "a.txt", "HBO's Succession leads the Emmy race with 25 nominations, including outstanding drama.", title="Emmys")
+    ]
+    result = CHECKER.run(
+        "Succession leads the Emmy race with 25 nominations, as well as acting nods for Brian Cox and Jeremy Strong [1].", passages
+    )
+    assert result.text == "Succession leads the Emmy race with 25 nominations [1]."
+    assert result.trimmed and not result.removed
+    assert any("cut an unsupported part" in note for note in result.notes)
+
+
+def test_a_clause_is_not_cut_where_the_rest_is_not_an_addition():
+    from newsrag.rag.citations import leading_parts
+
+    assert leading_parts("Although Iran denied it, the US said missiles were sent.") == []  # the first part concedes, it does not assert
+    assert leading_parts("Viktor Bout, a Russian arms dealer, was freed on Thursday.") == []  # an appositive is not a clause
+    assert leading_parts("The plan – which Biden announced – costs $400 billion, according to the White House.") == [
+        "The plan – which Biden announced – costs $400 billion."
+    ]
+    assert leading_parts("Iran sent drones to Russia (some 400).") == ["Iran sent drones to Russia."]
+    passages = [Passage("c1", "a.txt", "The Bank of England held rates.", title="Rates")]
+    result = CHECKER.run("The Bank of Japan raised interest rates, citing inflation [1].", passages)
+    assert result.text == "" and result.removed  # no part of it is supported: the whole sentence goes
