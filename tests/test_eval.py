@@ -345,6 +345,22 @@ def eval_stores(tmp_path_factory) -> Path:
 
 
 @needs_shared
+def test_an_eval_store_is_keyed_by_the_corpus_bytes_not_where_or_when_they_were_copied(tmp_path):
+    import os
+    import shutil
+
+    from newsrag.eval.datasets import corpus_fingerprint
+
+    first, second = tmp_path / "a" / "seed", tmp_path / "b" / "seed"
+    shutil.copytree(SEED_ARTICLES, first)
+    shutil.copytree(SEED_ARTICLES, second)
+    some_file = sorted(second.iterdir())[0]
+    os.utime(some_file, (1, 1))
+    assert corpus_fingerprint(first) == corpus_fingerprint(second)
+    some_file.write_text(some_file.read_text(encoding="utf-8") + " One more sentence.", encoding="utf-8")
+    assert corpus_fingerprint(first) != corpus_fingerprint(second)
+
+
 def test_eval_retrieval_end_to_end_on_the_seed_articles(tmp_path, eval_stores, encoder, capsys):
     from newsrag.cli import main
 
