@@ -260,6 +260,22 @@ SUBORDINATE_OPENING = re.compile(
     re.I,
 )
 MIN_PART_TERMS = 3  # a part shorter than this says too little to stand for the sentence (an editorial floor)
+# What marks a part as a clause rather than a noun phrase ("The International Testing Agency" cut
+# before "(ITA) accused ..."): an auxiliary or modal, a past form (regular, or one of the common
+# irregular ones), or a present form right after a name ("Iran denies", "Succession leads").
+AUXILIARY = re.compile(r"\b(?:is|are|was|were|be|been|being|has|have|had|do|does|did|will|would|shall|should|can|could|may|might|must)\b")
+PAST_FORM = re.compile(
+    r"\b(?:[a-z]{2,}ed|said|told|made|won|lost|sent|took|gave|got|led|met|held|left|went|came|saw|began|became|brought|"
+    r"thought|found|paid|sold|kept|ran|set|put|hit|cut|let|fell|rose|struck|knew|grew|drew|wrote|spoke|chose|broke|flew|"
+    r"threw|drove|fought|caught|bought|built|spent|stood|meant|felt|heard|shot|fled|sought|won|beat|bore|swore|wore|stole|"
+    r"shut|quit|split|spread|bid|hurt|upheld|withdrew|overtook|undertook|forbade|forgave|overthrew|oversaw)\b"
+)
+PRESENT_AFTER_NAME = re.compile(r"\b[A-Z][\w'’.-]*\s+[a-z]{2,}s\b")
+
+
+def reads_as_clause(part: str) -> bool:
+    """Whether a part of a sentence has a verb, so that cut there it still states something."""
+    return bool(AUXILIARY.search(part) or PAST_FORM.search(part) or PRESENT_AFTER_NAME.search(part))
 
 
 def leading_parts(claim: str) -> list[str]:
@@ -270,7 +286,8 @@ def leading_parts(claim: str) -> list[str]:
     sentence. A cut falls only where the rest adds to a clause ("including", "which", "and", a
     participle), never inside brackets, quotes or a dashed aside, and never after a subordinate
     opening ("Although ..."), whose first part asserts what it concedes; a part must hold
-    `MIN_PART_TERMS` content words.
+    `MIN_PART_TERMS` content words and a verb (`reads_as_clause`): cut before its verb, a sentence
+    leaves a noun phrase.
     """
     if SUBORDINATE_OPENING.match(claim):
         return []
@@ -281,7 +298,7 @@ def leading_parts(claim: str) -> list[str]:
         inside = part.count("(") > part.count(")") or part.count('"') % 2 or part.count("“") > part.count("”")
         if inside or len(DASH.findall(part)) % 2:
             continue
-        if len(content_terms(part)) >= MIN_PART_TERMS:
+        if len(content_terms(part)) >= MIN_PART_TERMS and reads_as_clause(part):
             parts.append(part + ".")
     return parts[::-1]
 

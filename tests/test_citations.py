@@ -95,6 +95,9 @@ def test_a_clause_is_not_cut_where_the_rest_is_not_an_addition():
         "The plan – which Biden announced – costs $400 billion."
     ]
     assert leading_parts("Iran sent drones to Russia (some 400).") == ["Iran sent drones to Russia."]
+    # cut before its verb, a sentence leaves a noun phrase
+    assert leading_parts("The International Testing Agency (ITA) accused Russia of having hijacked the Games.") == []
+    assert leading_parts("John Kirby of the National Security Council, who spoke Monday, said Iran sent drones.") == []
     passages = [Passage("c1", "a.txt", "The Bank of England held rates.", title="Rates")]
     result = CHECKER.run("The Bank of Japan raised interest rates, citing inflation [1].", passages)
     assert result.text == "" and result.removed  # no part of it is supported: the whole sentence goes
