@@ -11,6 +11,7 @@ the sources shown are exactly those cited.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsrag.index.sentences import split_sentences
@@ -146,7 +147,7 @@ class CitationChecker:
         passage_terms: list[set[str]],
         passage_sentences: list[list[str]],
         question: str,
-        valid: list[int] = (),
+        valid: Sequence[int] = (),
         notes: list[str] | None = None,
     ) -> list[bool]:
         """Whether each passage supports the claim: its words (`_support`) and all its specifics.
@@ -267,7 +268,7 @@ AUXILIARY = re.compile(r"\b(?:is|are|was|were|be|been|being|has|have|had|do|does
 PAST_FORM = re.compile(
     r"\b(?:[a-z]{2,}ed|said|told|made|won|lost|sent|took|gave|got|led|met|held|left|went|came|saw|began|became|brought|"
     r"thought|found|paid|sold|kept|ran|set|put|hit|cut|let|fell|rose|struck|knew|grew|drew|wrote|spoke|chose|broke|flew|"
-    r"threw|drove|fought|caught|bought|built|spent|stood|meant|felt|heard|shot|fled|sought|won|beat|bore|swore|wore|stole|"
+    r"threw|drove|fought|caught|bought|built|spent|stood|meant|felt|heard|shot|fled|sought|beat|bore|swore|wore|stole|"
     r"shut|quit|split|spread|bid|hurt|upheld|withdrew|overtook|undertook|forbade|forgave|overthrew|oversaw)\b"
 )
 PRESENT_AFTER_NAME = re.compile(r"\b[A-Z][\w'’.-]*\s+[a-z]{2,}s\b")
