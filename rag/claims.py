@@ -30,7 +30,10 @@ DISPUTE = re.compile(
     r"no (?:evidence|proof|sign|indication)|without (?:evidence|proof)|"
     # doubt: what a newsroom writes when a claim is not yet shown either way
     r"unclear (?:whether|if)|inconclusive|(?:cast|casts|casting) doubts?|(?:remains?|remained|is|are|was|were|be|been) in (?:question|doubt)|(?:call|calls|called|calling) into question|doubt(?:s|ed|ful)?|skeptic\w*|sceptic\w*|"
-    r"no independent (?:\w+ )?(?:assessment|verification|confirmation|investigation)|too early to (?:say|tell|know))\b",
+    r"no independent (?:\w+ )?(?:assessment|verification|confirmation|investigation)|too early to (?:say|tell|know)|"
+    # an observer who has looked and not found it: "we haven't seen them move", "found no sign", "do not believe"
+    r"(?:(?:have|has|had|did|do|does) not|(?:haven|hasn|hadn|didn|don|doesn)[’']t) (?:yet )?(?:seen|found|detected|observed|discovered|see|find|detect|observe|discover|believe)|"
+    r"(?:seen|found|detected|observed|discovered) no)\b",
     re.I,
 )
 # "There is no doubt that ...", "beyond doubt": doubt denied, which affirms.
@@ -95,15 +98,28 @@ NOT_DENIED = re.compile(r"\b(?:not|never|n't)\s+(?:\w+ly\s+)?den(?:y|ied|ying)\b
 DEPRIVED = re.compile(
     r"\b(?:(?:being|been|was|were|is|are|be|get|gets|got|getting)\s+(?:\w+\s+and\s+)?den(?:y|ied|ying)\s+(?!by\b|that\b)\w+|"
     r"den(?:y|ies|ied|ying)\s+(?:him|her|them|me|us|you)\b|"
-    r"den(?:y|ies|ied|ying)\s+(?:\w+\s+)?(?:access|entry|bail|visas?|permission|passage|treatment|care|attention|food|water|asylum|parole)\b)",
+    r"den(?:y|ies|ied|ying)\s+(?:[\w’'-]+\s+){0,4}(?:access|entry|bail|visas?|permission|passage|treatment|care|attention|food|water|asylum|parole)\b)",
     re.I,
 )
 
 
+# "A false flag attack" names a kind of attack, not a claim called false.
+FALSE_FLAG = re.compile(r"\bfalse[- ]flag\b", re.I)
+
+
 def disputes(sentence: str) -> bool:
     """Whether a sentence denies a claim, says it is unconfirmed, or doubts it ("did not deny", "was
-    denied bail" and "there is no doubt" do none of these)."""
-    return bool(DISPUTE.search(DEPRIVED.sub(" ", NOT_DENIED.sub(" ", NO_DOUBT.sub(" ", sentence)))))
+    denied bail", "denied the country's military access", "a false flag attack" and "there is no
+    doubt" do none of these)."""
+    return dispute_opening(sentence) is not None
+
+
+def dispute_opening(sentence: str) -> str | None:
+    """The words before a sentence's first denial or doubt, who denies ("Both Oslo and Rome have
+    previously" in "... denied the allegations"); None when the sentence disputes nothing."""
+    text = FALSE_FLAG.sub(" ", DEPRIVED.sub(" ", NOT_DENIED.sub(" ", NO_DOUBT.sub(" ", sentence))))
+    match = DISPUTE.search(text)
+    return text[: match.start()] if match else None
 
 
 def is_yes_no(question: str) -> bool:

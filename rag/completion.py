@@ -27,7 +27,7 @@ from newsrag.index.instructions import looks_like_instruction
 from newsrag.index.places import is_country
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.citations import MARKER, attach_markers
-from newsrag.rag.claims import BARE_VERDICT, disputes, is_yes_no, shares_topic, speaker_of
+from newsrag.rag.claims import BARE_VERDICT, dispute_opening, disputes, is_yes_no, shares_topic, speaker_of
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.series import MIN_ITEMS, listed_names
@@ -70,6 +70,9 @@ REPORTED_DONE = re.compile(r"\b(?:has|have|had|already|did|was|were)\b|\b\w+ed\b
 ASKS_FOR_NAMES = re.compile(r"\b(?:which|who|whom)\b", re.I)
 # "Who are the candidates", "Who were the victims".
 _PLURAL_WHO = re.compile(r"^\s*who\s+(?:are|were|have)\b", re.I)
+# A clause before the question word ("According to the ministry, what has ...", "In 2023, who were ...")
+# sets the source or the time, not the form of the answer.
+_OPENING_CLAUSE = re.compile(r"^\s*[^,?]{1,60},\s*(?=(?:what|who|which|how|when|where|why)\b)", re.I)
 _COUNT = re.compile(
     r"\b(?:(?:which|what|the|name)\s+(?:[\w.’'-]+\s+)?)(" + "|".join(w for w, n in NUMBER_WORDS.items() if n >= 2) + r"|[2-9]|[1-9]\d)\b",
     re.I,
@@ -105,6 +108,7 @@ def question_form(question: str) -> str:
     """
     if is_yes_no(question):
         return "yes_no"
+    question = _OPENING_CLAUSE.sub("", question)
     if asked_kind(question) == "number":
         return "single"  # "how many ..." is one figure, however plural its noun
     if _OPEN_WHAT.search(question) or _PLURAL_WHO.search(question) or _COUNT.search(question):
@@ -305,15 +309,18 @@ class AnswerCompleter:
         reports: list[tuple[int, str]] = []
         seen_docs: set[str] = set()
         topic = set(content_terms(question))
+        specific = _most_specific_name(question, weights)
         for sentence in self._relevant(evidence):
             doc = passages[sentence.passage].doc_id
             if len(reports) >= self.side_sources or doc in seen_docs or sentence.text in plain or not shares_topic(topic, sentence.text):
                 continue
+            if not _names_any(specific, sentence.text, passages[sentence.passage].title):
+                continue  # another story's report: it names none of what the question is most specifically about
             seen_docs.add(doc)
             reports.append((sentence.passage, sentence.text))
         claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
-        voices = self._other_voices(topic, plain, [*reports, *claim], evidence)
-        denials = self._denials(question, plain, evidence, passages)
+        voices = self._other_voices(topic, plain, [*reports, *claim], evidence, passages, specific)
+        denials = self._denials(question, plain, evidence, passages, weights)
         added = _distinct(plain, list(dict.fromkeys([*reports, *claim, *voices, *denials])), evidence.settings.near_duplicate)
         if denials or any(disputes(s) for _, s in reports):
             text = BARE_VERDICT.sub("", text, count=1)
@@ -353,9 +360,20 @@ class AnswerCompleter:
                 docs.add(doc)
         return found
 
-    def _other_voices(self, topic: set[str], plain: str, reports: list[tuple[int, str]], evidence: Evidence) -> list[tuple[int, str]]:
+    def _other_voices(
+        self,
+        topic: set[str],
+        plain: str,
+        reports: list[tuple[int, str]],
+        evidence: Evidence,
+        passages: list[Passage],
+        names: list[list[str]],
+    ) -> list[tuple[int, str]]:
         """Relevant sentences on the topic whose speaker is not yet quoted: a reporter's "get the
-        other side" ("Trump said the sites were obliterated" beside "an intelligence assessment said")."""
+        other side" ("Trump said the sites were obliterated" beside "an intelligence assessment said").
+        Like a denial, the voice names what the question is most specifically about (`names`), in its
+        sentence or its article's title: a report on another country's shipments shares the words
+        "sent" and "ship" with a question about an arms shipment, and is not its other side."""
         heard = {
             who.lower()
             for text in [plain, *(s for _, s in reports)]
@@ -369,20 +387,34 @@ class AnswerCompleter:
                 break
             if who is None or who.lower() in heard or sentence.text in plain or not shares_topic(topic, sentence.text):
                 continue
+            if not _names_any(names, sentence.text, passages[sentence.passage].title):
+                continue
             heard.add(who.lower())
             voices.append((sentence.passage, sentence.text))
         return voices
 
-    def _denials(self, question: str, plain: str, evidence: Evidence, passages: list[Passage]) -> list[tuple[int, str]]:
+    def _denials(
+        self, question: str, plain: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None
+    ) -> list[tuple[int, str]]:
         """The denials, missing confirmations and doubts on the question's topic, one per article,
         best-scoring first (the whole passages are read: a denial rarely shares the question's words).
 
-        On the topic means two of the claim's words and, when the question names anyone, one of its
-        names, in the sentence read with the one before it (a doubt refers back: "... no independent
+        On the topic means two of the claim's words and, when the question names anyone, its most
+        specific name (the rarest in the archive, by `weights`; any of its names without them), in
+        the sentence read with the one before it (a doubt refers back: "... no independent
         assessment of that assertion") or its article's title: a denial of another peace plan, by
-        other people, is not the other side of this one."""
+        other people, is not the other side of this one, and in an archive about a war every article
+        names the two countries ("Were the explosions at the Saki air base a Ukrainian attack?" is
+        not disputed by "Ukraine denied any involvement in the car explosion").
+
+        In the article that answers best, a denial by one of the question's parties is the other
+        side whatever words it uses: its reporter put it there as the reply ("Both North Korea and
+        Russia have previously denied the U.S. allegations about weapons" answers a report of a
+        munitions deal, with none of its words)."""
         topic = set(content_terms(question))
-        names = question_entities(question)
+        parties = question_entities(question)
+        names = _most_specific_name(question, weights)
+        best_article = _best_article(evidence, passages)
         score = {(s.passage, s.text): s.score for s in evidence.sentences}
         found: dict[tuple[int, str], float] = {}
         seen: set[tuple[str, str]] = set()
@@ -395,7 +427,8 @@ class AnswerCompleter:
                 seen.add(key)
                 read = " ".join(sentences[max(order - 1, 0) : order + 1])  # "... no independent assessment of that assertion"
                 about = set(content_terms(read)) | set(content_terms(passage.title))
-                if shares_topic(topic, read) and (not names or entity_coverage(names, about) > 0):
+                on_topic = shares_topic(topic, read) and (not names or entity_coverage(names, about) > 0)
+                if on_topic or (passage.doc_id == best_article and _denied_by_a_party(sentence, parties)):
                     found[(index, sentence)] = score.get((index, sentence), 0.0)
         ranked: list[tuple[int, str]] = []
         articles: set[str] = set()
@@ -428,6 +461,27 @@ def names_one_of(sentence: str, named: str, nouns: set[str], window: int) -> boo
         if word[:1].isupper() and name_key(word) in new and not is_place(word) and any(abs(i - j) <= window for j in at_noun):
             return True
     return False
+
+
+def _most_specific_name(question: str, weights: TermWeights | None) -> list[list[str]]:
+    """The question's rarest name in the archive, as `question_entities` gives names: all of them
+    without `weights`, none when the archive holds none of them (nothing can name a name it lacks)."""
+    names = question_entities(question)
+    if not names or weights is None:
+        return names
+    known = [words for words in names if any(weights.document_frequency.get(w, 0) for w in words)]
+    return [max(known, key=lambda words: max(weights.weight(w) for w in words))] if known else []
+
+
+def _names_any(names: list[list[str]], sentence: str, title: str) -> bool:
+    """Whether a sentence or its article's title names one of `names` (true when there are none)."""
+    return not names or entity_coverage(names, set(content_terms(sentence)) | set(content_terms(title))) > 0
+
+
+def _denied_by_a_party(sentence: str, parties: list[list[str]]) -> bool:
+    """Whether one of the question's parties is named before the sentence's words of denial: who denies."""
+    opening = dispute_opening(sentence)
+    return bool(parties) and opening is not None and entity_coverage(parties, set(content_terms(opening))) > 0
 
 
 def _best_article(evidence: Evidence, passages: list[Passage]) -> str | None:

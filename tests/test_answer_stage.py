@@ -239,6 +239,9 @@ def test_a_denial_is_told_apart_from_a_person_refused_something():
     assert not disputes("He died in prison after being beaten and denied medical care.")
     assert not disputes("The reporter was denied entry.") and not disputes("Officials denied him a visa.")
     assert not disputes("Peskov did not deny the reports.")
+    assert not disputes("The company denied the country's armed forces access to its satellites.")
+    assert not disputes("Officials warned of a possible false flag attack to justify an escalation.")
+    assert disputes("The ministry called the report false.")
 
 
 def test_a_doubt_disputes_a_claim_and_no_doubt_does_not():
@@ -252,6 +255,18 @@ def test_a_doubt_disputes_a_claim_and_no_doubt_does_not():
     assert disputes("Analysts cast doubt on the official account.")
     assert not disputes("There is no doubt that the plant was destroyed.")
     assert not disputes("The plant was destroyed, officials said.")
+
+
+def test_an_observer_who_looked_and_did_not_find_it_doubts_the_claim():
+    from newsrag.rag.claims import disputes
+
+    assert disputes("“We haven’t seen the troops leave the border,” the spokesman said.")
+    assert disputes("Inspectors have not found any trace of the agent.")
+    assert disputes("Officials do not believe the shipment has arrived.")
+    assert disputes("Radar detected no aircraft over the site that night.")
+    assert not disputes("Officials believe the shipment has arrived.")
+    assert not disputes("Inspectors found traces of the agent in the soil.")
+    assert not disputes("The minister has seen the damage himself.")
 
 
 def test_a_question_in_an_article_is_never_evidence():

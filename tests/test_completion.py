@@ -26,6 +26,8 @@ COMPLETER = AnswerCompleter(max_items=6, min_new_terms=2, side_sources=2)
         ("How many drones did Iran send?", "single"),  # one figure, however plural its noun
         ("Who won the 2022 election?", "single"),  # a year is not a count
         ("Which band won the contest?", "single"),
+        ("According to the ministry, what has the army been given?", "list"),  # the source is no part of the form
+        ("In 2023, who were the main candidates?", "list"),
     ],
 )
 def test_the_form_of_a_question(question, form):
@@ -236,6 +238,50 @@ def test_a_denial_by_other_people_of_another_plan_is_not_the_other_side():
     completed = COMPLETER.run("Did Musk speak with Putin before posting his peace plan?", "", evidence, passages)
     assert "Musk denied that he had spoken with Putin" in completed.text
     assert "press secretary" not in completed.text
+
+
+def test_the_other_side_names_what_the_question_is_most_specifically_about():
+    from newsrag.rag.terms import TermWeights
+
+    passages = _passages(
+        "Explosions destroyed several jets at the Saki air base in Crimea, and witnesses reported an attack.",
+        "Ukraine denied any involvement in the car explosion near Moscow, which officials called an attack.",  # the war's names only
+        "Ukraine's defense ministry said it could not confirm that the explosions at Saki were an attack.",
+    )
+    evidence = _evidence((0, passages[0].text, 0.9))
+    rarity = TermWeights({"ukrainian": 30, "crimea": 8, "saki": 2}, 40)  # in this archive every article names Ukraine
+    question = "Were the explosions at the Saki air base in Crimea caused by a Ukrainian attack?"
+    completed = COMPLETER.run(question, "", evidence, passages, rarity)
+    assert "could not confirm that the explosions at Saki" in completed.text
+    assert "car explosion" not in completed.text
+
+
+def test_another_voice_names_what_the_question_is_most_specifically_about():
+    from newsrag.rag.terms import TermWeights
+
+    evidence = _evidence(
+        (0, "Officials said Lisbon had sent an arms shipment to the Tagus Brigade.", 0.9),
+        (1, "Der Blatt reported that Oslo sent arms disguised as civilian goods and used a ship to move drones.", 0.8),
+        (2, "Brigade spokesman Tomas Vila said the Tagus Brigade had received no arms shipment from abroad.", 0.7),
+    )
+    passages = _passages(*(s.text for s in evidence.sentences))
+    rarity = TermWeights({"lisbon": 30, "tagus": 2, "brigad": 3}, 40)
+    completed = COMPLETER.run("Did Lisbon send an arms shipment to the Tagus Brigade?", "", evidence, passages, rarity)
+    assert "Der Blatt" not in completed.text  # arms and a ship, but another country's and no brigade
+    assert "Tomas Vila said" in completed.text
+
+
+def test_in_the_article_that_answers_best_a_partys_denial_is_the_other_side_in_any_words():
+    passages = _passages(
+        "The White House said Belgrade was selling Minsk munitions for its war. Last year it said trucks had crossed the border. "
+        "Both Belgrade and Minsk have denied the U.S. allegations.",
+        "Prague denied the allegations about the bridge.",  # another article, no party of the question
+        "Minsk has denied reports that it bought grain abroad.",  # a party, but in another article and on another topic
+    )
+    evidence = _evidence((0, "The White House said Belgrade was selling Minsk munitions for its war.", 0.9))
+    completed = COMPLETER.run("Is Belgrade selling munitions to Minsk?", "", evidence, passages)
+    assert "Both Belgrade and Minsk have denied the U.S. allegations [1]." in completed.text
+    assert "Prague" not in completed.text and "grain" not in completed.text
 
 
 def test_a_which_answer_that_already_names_two_in_a_row_gets_no_other_names_added():
