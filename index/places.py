@@ -84,3 +84,44 @@ def is_country(name: str) -> bool:
     if compact.isupper() and 2 <= len(compact) <= 3:
         return compact.lower() in short | long
     return cleaned.lower() in long
+
+
+# National capitals by ISO 3166 code, as English-language newsrooms spell them: "Tehran denied ..."
+# is Iran denying, "talks in Moscow" are Russia's. A reference table for any archive (none ships
+# with Python or tzdata); capitals that are also everyday words or common names (Male, Victoria,
+# Kingston, Georgetown) are left out, and a country without a single agreed capital is not listed.
+CAPITALS = (
+    "AF Kabul|AL Tirana|DZ Algiers|AD Andorra la Vella|AO Luanda|AR Buenos Aires|AM Yerevan|AU Canberra|AT Vienna|"
+    "AZ Baku|BH Manama|BD Dhaka|BB Bridgetown|BY Minsk|BE Brussels|BZ Belmopan|BJ Porto-Novo|BT Thimphu|BA Sarajevo|"
+    "BW Gaborone|BR Brasilia|BN Bandar Seri Begawan|BG Sofia|BF Ouagadougou|BI Gitega|CV Praia|KH Phnom Penh|CM Yaounde|"
+    "CA Ottawa|CF Bangui|TD N'Djamena|CN Beijing|CO Bogota|KM Moroni|CG Brazzaville|CD Kinshasa|CI Yamoussoukro|HR Zagreb|"
+    "CU Havana|CY Nicosia|CZ Prague|DK Copenhagen|DO Santo Domingo|EC Quito|EG Cairo|SV San Salvador|GQ Malabo|ER Asmara|"
+    "EE Tallinn|SZ Mbabane|ET Addis Ababa|FJ Suva|FI Helsinki|FR Paris|GA Libreville|GM Banjul|GE Tbilisi|DE Berlin|GH Accra|"
+    "GR Athens|GT Guatemala City|GN Conakry|GW Bissau|HT Port-au-Prince|HN Tegucigalpa|HU Budapest|IS Reykjavik|"
+    "IN New Delhi|ID Jakarta|IR Tehran|IQ Baghdad|IE Dublin|IL Jerusalem|IT Rome|JP Tokyo|JO Amman|KZ Astana|KE Nairobi|"
+    "KI Tarawa|KP Pyongyang|KR Seoul|KW Kuwait City|KG Bishkek|LA Vientiane|LV Riga|LB Beirut|LS Maseru|LR Monrovia|"
+    "LY Tripoli|LI Vaduz|LT Vilnius|MG Antananarivo|MW Lilongwe|MY Kuala Lumpur|ML Bamako|MT Valletta|MH Majuro|"
+    "MR Nouakchott|MU Port Louis|MX Mexico City|FM Palikir|MD Chisinau|MN Ulaanbaatar|ME Podgorica|MA Rabat|MZ Maputo|"
+    "MM Naypyidaw|NA Windhoek|NP Kathmandu|NL Amsterdam|NZ Wellington|NI Managua|NE Niamey|NG Abuja|MK Skopje|NO Oslo|"
+    "OM Muscat|PK Islamabad|PA Panama City|PG Port Moresby|PY Asuncion|PE Lima|PH Manila|PL Warsaw|PT Lisbon|QA Doha|"
+    "RO Bucharest|RU Moscow|RW Kigali|KN Basseterre|LC Castries|WS Apia|SA Riyadh|SN Dakar|RS Belgrade|SL Freetown|"
+    "SK Bratislava|SI Ljubljana|SB Honiara|SO Mogadishu|ZA Pretoria|SS Juba|ES Madrid|LK Colombo|SD Khartoum|"
+    "SR Paramaribo|SE Stockholm|CH Bern|SY Damascus|TW Taipei|TJ Dushanbe|TZ Dodoma|TH Bangkok|TL Dili|TG Lome|"
+    "TT Port of Spain|TN Tunis|TR Ankara|TM Ashgabat|TV Funafuti|UG Kampala|UA Kyiv|UA Kiev|AE Abu Dhabi|GB London|"
+    "US Washington|UY Montevideo|UZ Tashkent|VU Port Vila|VE Caracas|VN Hanoi|YE Sanaa|ZM Lusaka|ZW Harare"
+)
+
+
+@lru_cache(maxsize=1)
+def capitals() -> tuple[tuple[str, str], ...]:
+    """(capital, country) pairs, the country as newsrooms name it ("Korea (North)" -> "North Korea");
+    empty without the ISO 3166 table."""
+    countries = dict(_iso3166()[1])
+    pairs = []
+    for entry in CAPITALS.split("|"):
+        code, capital = entry.split(" ", 1)
+        if code in countries:
+            full = countries[code]
+            qualifier = re.fullmatch(r"(.+?)\s*\((North|South)\)", full)
+            pairs.append((capital, f"{qualifier.group(2)} {qualifier.group(1)}" if qualifier else re.sub(r"\s*\(.*\)", "", full)))
+    return tuple(pairs)

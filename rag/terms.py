@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from newsrag.index.keyword import TOKEN_PATTERN, stemmer
+from newsrag.index.places import capitals
 from newsrag.rag.timeframe import MONTH_NAMES, WEEKDAYS
 
 TOKEN = re.compile(TOKEN_PATTERN)
@@ -71,7 +72,7 @@ class TermWeights:
 
         Terms in `emphasis` count double (a follow-up's own words matter more than the
         conversation's). A term also counts as present when one stem extends the other
-        ("iranian" and "iran"). With `skip_unknown`, terms the collection never uses are left
+        ("iranian" and "iran"), and a capital when its country is named (`name_present`). With `skip_unknown`, terms the collection never uses are left
         out: no sentence can hold them, so they tell nothing about which sentence answers, and
         with the highest weight they would drown the words that do ("given" in "What has Iran
         given Russia?" over articles that say "provided"). A question's missing *names* are
@@ -84,7 +85,7 @@ class TermWeights:
         total = sum(weights.values())
         if total == 0:
             return 0.0
-        return sum(w for t, w in weights.items() if term_present(t, present)) / total
+        return sum(w for t, w in weights.items() if name_present(t, present)) / total
 
 
 class StoreTermWeights:
@@ -113,6 +114,30 @@ def term_present(term: str, present: set[str]) -> bool:
     if len(term) < 4:
         return False
     return any(len(other) >= 4 and (other.startswith(term) or term.startswith(other)) for other in present)
+
+
+@lru_cache(maxsize=1)
+def _metonyms() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A one-word capital's term -> its country's terms, and a one-word country's term -> its
+    capital's terms (index/places.py): the groups that name the same government."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for capital, country in capitals():
+        capital_terms, country_terms = tuple(content_terms(capital)), tuple(content_terms(country))
+        if capital_terms and country_terms:
+            if len(capital_terms) == 1:
+                found.setdefault(capital_terms[0], []).append(country_terms)
+            if len(country_terms) == 1:
+                found.setdefault(country_terms[0], []).append(capital_terms)
+    return {term: tuple(groups) for term, groups in found.items()}
+
+
+def name_present(term: str, present: set[str]) -> bool:
+    """`term_present`, or a capital whose country is present, or a country whose capital is: a
+    newsroom writes "Tehran denied" for Iran's government and "Moscow" for Russia's, so a question
+    about what Tehran gave Moscow is answered by "Iran has given Russia drones"."""
+    if term_present(term, present):
+        return True
+    return any(all(term_present(t, present) for t in group) for group in _metonyms().get(term, ()))
 
 
 # A run of capitalised words inside a question: a name the answer must be about.
@@ -158,8 +183,9 @@ def question_entities(question: str) -> list[list[str]]:
 
 
 def entity_coverage(entities: list[list[str]], present: set[str]) -> float:
-    """Share of the question's names that `present` mentions (half a name's words suffice)."""
+    """Share of the question's names that `present` mentions (half a name's words suffice; a capital
+    counts for its country and the other way round)."""
     if not entities:
         return 1.0
-    found = sum(1 for words in entities if 2 * sum(term_present(w, present) for w in words) >= len(words))
+    found = sum(1 for words in entities if 2 * sum(name_present(w, present) for w in words) >= len(words))
     return found / len(entities)

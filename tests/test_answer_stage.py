@@ -296,3 +296,13 @@ def test_an_answer_must_name_the_kind_of_thing_asked_for():
 
     assert new_countries("Iran fired at Iraq [1].", "Which countries did Iranian drones hit?") == {"iraq"}  # "Iranian" names Iran
     assert new_countries("The U.S. and Saudi Arabia [1].", "Did the U.S. help?") == {"saudi arabia"}
+
+
+def test_a_capital_names_its_countrys_government_and_the_other_way_round():
+    from newsrag.rag.terms import content_terms, entity_coverage, question_entities
+
+    names = question_entities("Has Tehran delivered ballistic missiles to Moscow?")
+    assert entity_coverage(names, set(content_terms("Iran has delivered ballistic missiles to Russia."))) == 1.0
+    assert entity_coverage(names, set(content_terms("Iraq has delivered ballistic missiles to Syria."))) == 0.0
+    assert entity_coverage(question_entities("What did Iran deny?"), set(content_terms("Tehran denied the reports."))) == 1.0
+    assert entity_coverage(question_entities("What did Iran deny?"), set(content_terms("Baghdad denied the reports."))) == 0.0
