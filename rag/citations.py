@@ -233,14 +233,19 @@ def markers_to_sentence_end(text: str) -> str:
 def attach_markers(claim: str, numbers: list[int]) -> str:
     """Put markers before the sentence's final punctuation: 'Iran sent drones [1][2].'
 
-    A sentence without final punctuation (a source sentence cut at a paragraph break, "... from
-    Pyongyang,") is closed with a period, so that the next sentence of the answer stays its own."""
+    A sentence that ends inside a quotation or bracket keeps its marker outside it, with the final
+    punctuation after the marker ('... a "significant escalation" [1].'): inside, it would read as
+    part of what was quoted. A quoted question or exclamation keeps its mark inside. A sentence without final punctuation (a source sentence cut at a
+    paragraph break, "... from Pyongyang,") is closed with a period, so that the next sentence of
+    the answer stays its own."""
     if not numbers:
         return claim
     markers = "".join(f"[{n}]" for n in sorted(set(numbers)))
-    match = re.search(r"([.!?]+[\"'”’)]*)$", claim)
+    match = re.search(r"([.!?]+)([\"'”’)]*)$", claim)
+    if match and match.group(2) and set(match.group(1)) & set("?!"):
+        return f"{claim} {markers}."  # a quoted question or exclamation keeps its mark: '... "Why now?" [1].'
     if match:
-        return f"{claim[: match.start()]} {markers}{match.group(1)}"
+        return f"{claim[: match.start()]}{match.group(2)} {markers}{match.group(1)}"
     return f"{claim.rstrip(' ,;:—–-')} {markers}."
 
 

@@ -98,7 +98,9 @@ NOT_DENIED = re.compile(r"\b(?:not|never|n't)\s+(?:\w+ly\s+)?den(?:y|ied|ying)\b
 DEPRIVED = re.compile(
     r"\b(?:(?:being|been|was|were|is|are|be|get|gets|got|getting)\s+(?:\w+\s+and\s+)?den(?:y|ied|ying)\s+(?!by\b|that\b)\w+|"
     r"den(?:y|ies|ied|ying)\s+(?:him|her|them|me|us|you)\b|"
-    r"den(?:y|ies|ied|ying)\s+(?:[\w’'-]+\s+){0,4}(?:access|entry|bail|visas?|permission|passage|treatment|care|attention|food|water|asylum|parole)\b)",
+    r"den(?:y|ies|ied|ying)\s+(?!\w+ing\b)(?:(?!(?:the\s+)?(?:reports?|claims?|allegations?|accusations?|charges?)\b)[\w’'-]+\s+){0,4}"
+    r"(?:access|entry|bail|visas?|permission|passage|treatment|care|attention|food|water|asylum|parole|replacements?|supplies|"
+    r"resources|funding|funds|rights?|opportunit(?:y|ies)|chance|services?|benefits|loans?|credit|medicines?|fuel|electricity)\b)",
     re.I,
 )
 

@@ -43,7 +43,15 @@ from newsrag.rag.specifics import (
     new_countries,
     number_value,
 )
-from newsrag.rag.terms import TermWeights, calendar_terms, content_terms, entity_coverage, question_entities, term_present
+from newsrag.rag.terms import (
+    TermWeights,
+    calendar_terms,
+    content_terms,
+    entity_coverage,
+    government_names,
+    question_entities,
+    term_present,
+)
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
 # "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).
@@ -310,16 +318,17 @@ class AnswerCompleter:
         seen_docs: set[str] = set()
         topic = set(content_terms(question))
         specific = _most_specific_name(question, weights)
+        governments = government_names(question)
         for sentence in self._relevant(evidence):
             doc = passages[sentence.passage].doc_id
             if len(reports) >= self.side_sources or doc in seen_docs or sentence.text in plain or not shares_topic(topic, sentence.text):
                 continue
-            if not _names_any(specific, sentence.text, passages[sentence.passage].title):
+            if not _names_any(specific, sentence.text, passages[sentence.passage].title, governments):
                 continue  # another story's report: it names none of what the question is most specifically about
             seen_docs.add(doc)
             reports.append((sentence.passage, sentence.text))
         claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
-        voices = self._other_voices(topic, plain, [*reports, *claim], evidence, passages, specific)
+        voices = self._other_voices(topic, plain, [*reports, *claim], evidence, passages, specific, governments)
         denials = self._denials(question, plain, evidence, passages, weights)
         added = _distinct(plain, list(dict.fromkeys([*reports, *claim, *voices, *denials])), evidence.settings.near_duplicate)
         if denials or any(disputes(s) for _, s in reports):
@@ -368,6 +377,7 @@ class AnswerCompleter:
         evidence: Evidence,
         passages: list[Passage],
         names: list[list[str]],
+        governments: frozenset[str] = frozenset(),
     ) -> list[tuple[int, str]]:
         """Relevant sentences on the topic whose speaker is not yet quoted: a reporter's "get the
         other side" ("Trump said the sites were obliterated" beside "an intelligence assessment said").
@@ -387,7 +397,7 @@ class AnswerCompleter:
                 break
             if who is None or who.lower() in heard or sentence.text in plain or not shares_topic(topic, sentence.text):
                 continue
-            if not _names_any(names, sentence.text, passages[sentence.passage].title):
+            if not _names_any(names, sentence.text, passages[sentence.passage].title, governments):
                 continue
             heard.add(who.lower())
             voices.append((sentence.passage, sentence.text))
@@ -414,6 +424,7 @@ class AnswerCompleter:
         topic = set(content_terms(question))
         parties = question_entities(question)
         names = _most_specific_name(question, weights)
+        governments = government_names(question)
         best_article = _best_article(evidence, passages)
         score = {(s.passage, s.text): s.score for s in evidence.sentences}
         found: dict[tuple[int, str], float] = {}
@@ -427,8 +438,8 @@ class AnswerCompleter:
                 seen.add(key)
                 read = " ".join(sentences[max(order - 1, 0) : order + 1])  # "... no independent assessment of that assertion"
                 about = set(content_terms(read)) | set(content_terms(passage.title))
-                on_topic = shares_topic(topic, read) and (not names or entity_coverage(names, about) > 0)
-                if on_topic or (passage.doc_id == best_article and _denied_by_a_party(sentence, parties)):
+                on_topic = shares_topic(topic, read) and (not names or entity_coverage(names, about, governments) > 0)
+                if on_topic or (passage.doc_id == best_article and _denied_by_a_party(sentence, parties, governments)):
                     found[(index, sentence)] = score.get((index, sentence), 0.0)
         ranked: list[tuple[int, str]] = []
         articles: set[str] = set()
@@ -473,15 +484,17 @@ def _most_specific_name(question: str, weights: TermWeights | None) -> list[list
     return [max(known, key=lambda words: max(weights.weight(w) for w in words))] if known else []
 
 
-def _names_any(names: list[list[str]], sentence: str, title: str) -> bool:
-    """Whether a sentence or its article's title names one of `names` (true when there are none)."""
-    return not names or entity_coverage(names, set(content_terms(sentence)) | set(content_terms(title))) > 0
+def _names_any(names: list[list[str]], sentence: str, title: str, governments: frozenset[str] = frozenset()) -> bool:
+    """Whether a sentence or its article's title names one of `names` (true when there are none; a
+    capital of `governments` is named by its country and the other way round)."""
+    return not names or entity_coverage(names, set(content_terms(sentence)) | set(content_terms(title)), governments) > 0
 
 
-def _denied_by_a_party(sentence: str, parties: list[list[str]]) -> bool:
-    """Whether one of the question's parties is named before the sentence's words of denial: who denies."""
+def _denied_by_a_party(sentence: str, parties: list[list[str]], governments: frozenset[str] = frozenset()) -> bool:
+    """Whether one of the question's parties is named before the sentence's words of denial: who
+    denies ("Tehran denied" for a question about Iran, when Iran is named as a government)."""
     opening = dispute_opening(sentence)
-    return bool(parties) and opening is not None and entity_coverage(parties, set(content_terms(opening))) > 0
+    return bool(parties) and opening is not None and entity_coverage(parties, set(content_terms(opening)), governments) > 0
 
 
 def _best_article(evidence: Evidence, passages: list[Passage]) -> str | None:

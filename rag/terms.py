@@ -67,12 +67,20 @@ class TermWeights:
         n = self.document_frequency.get(term, 0)
         return math.log(1.0 + (self.documents - n + 0.5) / (n + 0.5))
 
-    def coverage(self, wanted: list[str], present: set[str], emphasis: set[str] = frozenset(), skip_unknown: bool = False) -> float:
+    def coverage(
+        self,
+        wanted: list[str],
+        present: set[str],
+        emphasis: set[str] = frozenset(),
+        skip_unknown: bool = False,
+        governments: frozenset[str] = frozenset(),
+    ) -> float:
         """IDF-weighted share of the `wanted` terms found among `present` terms (0..1).
 
         Terms in `emphasis` count double (a follow-up's own words matter more than the
         conversation's). A term also counts as present when one stem extends the other
-        ("iranian" and "iran"), and a capital when its country is named (`name_present`). With `skip_unknown`, terms the collection never uses are left
+        ("iranian" and "iran"), and a capital of `governments` when its country is named
+        (`name_present`). With `skip_unknown`, terms the collection never uses are left
         out: no sentence can hold them, so they tell nothing about which sentence answers, and
         with the highest weight they would drown the words that do ("given" in "What has Iran
         given Russia?" over articles that say "provided"). A question's missing *names* are
@@ -85,7 +93,7 @@ class TermWeights:
         total = sum(weights.values())
         if total == 0:
             return 0.0
-        return sum(w for t, w in weights.items() if name_present(t, present)) / total
+        return sum(w for t, w in weights.items() if name_present(t, present, governments)) / total
 
 
 class StoreTermWeights:
@@ -131,13 +139,33 @@ def _metonyms() -> dict[str, tuple[tuple[str, ...], ...]]:
     return {term: tuple(groups) for term, groups in found.items()}
 
 
-def name_present(term: str, present: set[str]) -> bool:
-    """`term_present`, or a capital whose country is present, or a country whose capital is: a
-    newsroom writes "Tehran denied" for Iran's government and "Moscow" for Russia's, so a question
-    about what Tehran gave Moscow is answered by "Iran has given Russia drones"."""
+# Words before a capital or country that make it a place, not a government: "the consulate in
+# Damascus", "the outskirts of Kyiv" (an editor's reading, for any archive).
+LOCATIVE = frozenset("in at near outside inside around across throughout within of".split())
+
+
+def government_names(question: str) -> frozenset[str]:
+    """The terms of the capitals and countries a question names as governments: every one it names,
+    except where a place word comes before it ("Has Tehran sent drones to Moscow?" -> tehran and
+    moscow; "the strike on the consulate in Damascus" -> none)."""
+    words = re.findall(r"[\w'’.-]+", question)
+    found = set()
+    for index, word in enumerate(words):
+        terms = content_terms(word)
+        if len(terms) == 1 and terms[0] in _metonyms() and (index == 0 or words[index - 1].lower() not in LOCATIVE):
+            found.add(terms[0])
+    return frozenset(found)
+
+
+def name_present(term: str, present: set[str], governments: frozenset[str] = frozenset()) -> bool:
+    """`term_present`, or, for a term of `governments` (`government_names`), a capital whose
+    country is present or a country whose capital is: a newsroom writes "Tehran denied" for Iran's
+    government and "Moscow" for Russia's, so a question about what Tehran gave Moscow is answered
+    by "Iran has given Russia drones". Evidence is found this way; a claim is checked without it
+    ("a bomb outside his Moscow apartment" is not supported by "a Russian general")."""
     if term_present(term, present):
         return True
-    return any(all(term_present(t, present) for t in group) for group in _metonyms().get(term, ()))
+    return term in governments and any(all(term_present(t, present) for t in group) for group in _metonyms().get(term, ()))
 
 
 # A run of capitalised words inside a question: a name the answer must be about.
@@ -182,10 +210,10 @@ def question_entities(question: str) -> list[list[str]]:
     return entities
 
 
-def entity_coverage(entities: list[list[str]], present: set[str]) -> float:
+def entity_coverage(entities: list[list[str]], present: set[str], governments: frozenset[str] = frozenset()) -> float:
     """Share of the question's names that `present` mentions (half a name's words suffice; a capital
-    counts for its country and the other way round)."""
+    or country of `governments` counts for its country or capital)."""
     if not entities:
         return 1.0
-    found = sum(1 for words in entities if 2 * sum(name_present(w, present) for w in words) >= len(words))
+    found = sum(1 for words in entities if 2 * sum(name_present(w, present, governments) for w in words) >= len(words))
     return found / len(entities)

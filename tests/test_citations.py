@@ -38,7 +38,19 @@ def test_marker_after_period_and_highlights():
 def test_stray_closing_quote_stays_with_its_sentence():
     passages = [Passage("c", "d.txt", 'Fazlullah Nozari said the reports are part of a "psychological warfare.', title="Nozari")]
     result = CHECKER.run('Nozari said the reports are part of a "psychological warfare. " [1]', passages)
-    assert result.text == 'Nozari said the reports are part of a "psychological warfare [1]."'
+    assert result.text == 'Nozari said the reports are part of a "psychological warfare" [1].'
+
+
+def test_a_marker_stays_outside_a_quotation_that_ends_the_sentence():
+    from newsrag.rag.citations import attach_markers
+
+    assert attach_markers('The minister promised "expanded scholarship grants."', [1]) == (
+        'The minister promised "expanded scholarship grants" [1].'
+    )
+    assert attach_markers("The minister spoke (in Paris.)", [2]) == "The minister spoke (in Paris) [2]."
+    assert (
+        attach_markers('The minister asked, "Why now?"', [1]) == 'The minister asked, "Why now?" [1].'
+    )  # a quoted question keeps its mark
 
 
 def test_corroborating_articles_are_cited_too_when_asked():
@@ -101,3 +113,12 @@ def test_a_clause_is_not_cut_where_the_rest_is_not_an_addition():
     passages = [Passage("c1", "a.txt", "The Bank of England held rates.", title="Rates")]
     result = CHECKER.run("The Bank of Japan raised interest rates, citing inflation [1].", passages)
     assert result.text == "" and result.removed  # no part of it is supported: the whole sentence goes
+
+
+def test_a_capital_in_a_claim_is_not_supported_by_its_country_alone():
+    """'Moscow' stands for Russia's government when evidence is found, never when a claim is checked:
+    a place in Moscow is not in a source that says only "Russian"."""
+    passages = [Passage("c", "d.txt", "Sergei Ivanov, a former Russian intelligence officer, was killed by a bomb.", title="Bomb")]
+    question = "Which Russian general was killed by a bomb outside his Moscow apartment?"
+    result = CHECKER.run("Sergei Ivanov was killed by a bomb outside his Moscow apartment [1].", passages, question=question)
+    assert result.text == ""
