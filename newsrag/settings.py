@@ -253,9 +253,6 @@ class AnswerSettings(BaseModel):
     )
     quoted_sentences: int = Field(3, ge=1, le=10, description="Sentences an extractive answer quotes at most (rag/extractive.py)")
     quoted_share: float = Field(0.75, ge=0, le=1, description="...each scoring at least this share of the best one")
-    example_turn: bool = Field(
-        False, description="Show the model one worked example (rag/prompts.py) before each question; read once, then cached"
-    )
 
 
 class TimelineSettings(BaseModel):

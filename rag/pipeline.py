@@ -27,15 +27,7 @@ from newsrag.rag.dating import with_dates
 from newsrag.rag.evidence import Evidence, EvidenceSelector
 from newsrag.rag.extractive import compose
 from newsrag.rag.passage import Filters, Passage
-from newsrag.rag.prompts import (
-    ABSTAIN_ANSWER,
-    EXAMPLE_ANSWER,
-    EXAMPLE_QUESTION,
-    EXAMPLE_SOURCES,
-    SOURCE_LINE,
-    SYSTEM_PROMPT,
-    USER_PROMPT,
-)
+from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
 from newsrag.rag.specifics import adds_to_question, names_kind_asked
 from newsrag.rag.terms import StoreTermWeights
 from newsrag.rag.timeframe import parse_as_of, resolve
@@ -250,7 +242,9 @@ class AnswerPipeline:
         load = getattr(llm, "load", None)
         if callable(load):
             load()
-            llm.chat(self._messages("SOURCES:"), max_tokens=1)
+            from llama_index.core.llms import ChatMessage
+
+            llm.chat([ChatMessage(role="system", content=SYSTEM_PROMPT), ChatMessage(role="user", content="SOURCES:")], max_tokens=1)
 
     # ----- steps --------------------------------------------------------------------------------
     def _widen(
@@ -335,7 +329,9 @@ class AnswerPipeline:
             allow(block.passage, block.sentences.values())
         shown, prompt = self._prompt(question, passages, blocks)
         draft = ""
-        messages = self._messages(prompt)
+        from llama_index.core.llms import ChatMessage
+
+        messages = [ChatMessage(role="system", content=SYSTEM_PROMPT), ChatMessage(role="user", content=prompt)]
         for response in llm.stream_chat(messages):
             delta = response.delta or ""
             if delta:
@@ -391,18 +387,6 @@ class AnswerPipeline:
         previous_question, previous_answer = history[-1]
         focus = standalone if _judged_question(question, standalone, history) == standalone else question
         return self._selector().run(f"{focus} {previous_question}", passages, focus=focus, said=previous_answer, read_series=read_series)
-
-    def _messages(self, prompt: str) -> list:
-        """The chat the model reads: the system prompt, the worked example when
-        `answer.example_turn` is on (rag/prompts.py), and the question's own prompt. The part
-        before the question's prompt never changes, so llama.cpp reads it once."""
-        from llama_index.core.llms import ChatMessage
-
-        messages = [ChatMessage(role="system", content=SYSTEM_PROMPT)]
-        if self.settings.answer.example_turn:
-            example = USER_PROMPT.format(sources=EXAMPLE_SOURCES, question=EXAMPLE_QUESTION)
-            messages += [ChatMessage(role="user", content=example), ChatMessage(role="assistant", content=EXAMPLE_ANSWER)]
-        return [*messages, ChatMessage(role="user", content=prompt)]
 
     def _prompt(self, question: str, passages: list[Passage], blocks: list[ContextBlock]) -> tuple[list[int], str]:
         """Sources block of the chosen context, the passage of the best sentence first.

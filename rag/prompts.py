@@ -27,17 +27,3 @@ CONDENSE_PROMPT = (
 )
 
 ABSTAIN_ANSWER = "The articles in this collection don't say."
-
-# One worked example, shown as an earlier turn of the conversation before every question (the
-# model reads it once: llama.cpp keeps the prompt's unchanged start). It shows a small model what
-# rule 5 and rule 1 mean in practice: the answer is in source [2], not [1]; it names the person
-# asked for, as the source writes it, and cites where it came from. Invented names, so that a
-# copied name fails the citation check instead of passing as a fact.
-EXAMPLE_SOURCES = (
-    "[1] (example.com; 2024-03-04) Voters in the region went to the polls on Sunday. Turnout was higher than at the last "
-    "election, officials said.\n"
-    "[2] (example.org; 2024-03-05) The electoral commission said Maria Lindqvist won the regional election with 54 percent "
-    "of the vote. Her main rival, Jonas Berg, conceded on Monday."
-)
-EXAMPLE_QUESTION = "Who won the regional election?"
-EXAMPLE_ANSWER = "Maria Lindqvist won the regional election with 54 percent of the vote, the electoral commission said [2]."

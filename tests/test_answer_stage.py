@@ -322,18 +322,3 @@ def test_a_capital_after_a_place_word_is_a_place_not_a_government():
     assert government_names("Who struck the consulate in Damascus?") == frozenset()
     assert government_names("What did Damascus say about the strike?") == {"damascus"}
     assert government_names("Has Tehran sent drones to Moscow?") == {"tehran", "moscow"}
-
-
-def test_the_worked_example_is_an_earlier_turn_only_when_asked_for():
-    from types import SimpleNamespace
-
-    from newsrag.rag.pipeline import AnswerPipeline
-    from newsrag.rag.prompts import EXAMPLE_ANSWER, EXAMPLE_SOURCES
-    from newsrag.settings import Settings
-
-    plain = AnswerPipeline._messages(SimpleNamespace(settings=Settings()), "SOURCES: x")
-    assert [m.role.value for m in plain] == ["system", "user"]
-    shown = AnswerPipeline._messages(SimpleNamespace(settings=Settings(answer={"example_turn": True})), "SOURCES: x")
-    assert [m.role.value for m in shown] == ["system", "user", "assistant", "user"]
-    assert shown[-1].content == "SOURCES: x" and shown[2].content == EXAMPLE_ANSWER
-    assert EXAMPLE_ANSWER.endswith("[2].") and "Maria Lindqvist" in EXAMPLE_SOURCES.split("[2]")[1]  # cites where it came from
