@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsrag.index.sentences import split_sentences
+from newsrag.rag.claims import disputes
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import Specifics
 from newsrag.rag.terms import TermWeights, content_terms
@@ -131,12 +132,13 @@ class CitationChecker:
 
         Why: when a model's answer fails the check, quoting the best sentences instead is right only
         if they hold what was asked; "What is the population of Tehran?" must not be answered by
-        quoting sentences about Tehran that never mention a population.
+        quoting sentences about Tehran that never mention a population. A denial or doubt quoted
+        beside them is the other side of an answer, not the answer: "What weapons has Iran supplied
+        to China?" is not answered by "officials do not believe China has provided Moscow with
+        weapons" beside a sentence on Iran's drones.
         """
         terms = content_terms(question)
-        present = (
-            set().union(*(content_terms(s) for sentences in quoted.highlights.values() for s in sentences)) if quoted.highlights else set()
-        )
+        present = set().union(set(), *(content_terms(s) for sentences in quoted.highlights.values() for s in sentences if not disputes(s)))
         return bool(quoted.cited) and self.weights.coverage(terms, present) >= self.threshold
 
     def _checked_support(
@@ -235,9 +237,9 @@ def attach_markers(claim: str, numbers: list[int]) -> str:
 
     A sentence that ends inside a quotation or bracket keeps its marker outside it, with the final
     punctuation after the marker ('... a "significant escalation" [1].'): inside, it would read as
-    part of what was quoted. A quoted question or exclamation keeps its mark inside. A sentence without final punctuation (a source sentence cut at a
-    paragraph break, "... from Pyongyang,") is closed with a period, so that the next sentence of
-    the answer stays its own."""
+    part of what was quoted. A quoted question or exclamation keeps its mark inside. A sentence
+    without final punctuation (a source sentence cut at a paragraph break, "... from Pyongyang,")
+    is closed with a period, so that the next sentence of the answer stays its own."""
     if not numbers:
         return claim
     markers = "".join(f"[{n}]" for n in sorted(set(numbers)))

@@ -20,7 +20,7 @@ from newsrag.index.sentences import split_sentences
 from newsrag.rag.passage import Passage
 from newsrag.rag.series import listed_names
 from newsrag.rag.specifics import is_vague
-from newsrag.rag.terms import TermWeights, content_terms, entity_coverage, government_names, question_entities
+from newsrag.rag.terms import TermWeights, content_terms, entity_coverage, question_entities
 from newsrag.settings import EvidenceSettings
 
 # The tuned numbers are settings (`EvidenceSettings`, newsrag/settings.py); this is the default.
@@ -128,7 +128,6 @@ class EvidenceSelector:
         wanted = content_terms(question)
         emphasis = set(content_terms(focus)) if focus != question else set()
         entities = question_entities(focus)
-        governments = government_names(question)  # "Tehran" asks about Iran's government: "Iran denied" is evidence
         said_terms = set(content_terms(said))
         scored: list[EvidenceSentence] = []
         seen: set[tuple[str, str]] = set()
@@ -155,9 +154,9 @@ class EvidenceSelector:
                         passage=p_index,
                         text=text,
                         order=order,
-                        coverage=self.weights.coverage(wanted, terms, emphasis, skip_unknown=True, governments=governments),
-                        context_coverage=self.weights.coverage(wanted, context, emphasis, skip_unknown=True, governments=governments),
-                        entities=entity_coverage(entities, terms | title_terms, governments),
+                        coverage=self.weights.coverage(wanted, terms, emphasis, skip_unknown=True),
+                        context_coverage=self.weights.coverage(wanted, context, emphasis, skip_unknown=True),
+                        entities=entity_coverage(entities, terms | title_terms),
                         repeats=bool(said_terms) and len(terms & said_terms) >= self.settings.repeated_share * len(said_terms),
                         vague=is_vague(focus, text),
                         settings=self.settings,

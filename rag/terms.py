@@ -67,20 +67,12 @@ class TermWeights:
         n = self.document_frequency.get(term, 0)
         return math.log(1.0 + (self.documents - n + 0.5) / (n + 0.5))
 
-    def coverage(
-        self,
-        wanted: list[str],
-        present: set[str],
-        emphasis: set[str] = frozenset(),
-        skip_unknown: bool = False,
-        governments: frozenset[str] = frozenset(),
-    ) -> float:
+    def coverage(self, wanted: list[str], present: set[str], emphasis: set[str] = frozenset(), skip_unknown: bool = False) -> float:
         """IDF-weighted share of the `wanted` terms found among `present` terms (0..1).
 
         Terms in `emphasis` count double (a follow-up's own words matter more than the
         conversation's). A term also counts as present when one stem extends the other
-        ("iranian" and "iran"), and a capital of `governments` when its country is named
-        (`name_present`). With `skip_unknown`, terms the collection never uses are left
+        ("iranian" and "iran"). With `skip_unknown`, terms the collection never uses are left
         out: no sentence can hold them, so they tell nothing about which sentence answers, and
         with the highest weight they would drown the words that do ("given" in "What has Iran
         given Russia?" over articles that say "provided"). A question's missing *names* are
@@ -93,7 +85,7 @@ class TermWeights:
         total = sum(weights.values())
         if total == 0:
             return 0.0
-        return sum(w for t, w in weights.items() if name_present(t, present, governments)) / total
+        return sum(w for t, w in weights.items() if term_present(t, present)) / total
 
 
 class StoreTermWeights:
@@ -160,9 +152,11 @@ def government_names(question: str) -> frozenset[str]:
 def name_present(term: str, present: set[str], governments: frozenset[str] = frozenset()) -> bool:
     """`term_present`, or, for a term of `governments` (`government_names`), a capital whose
     country is present or a country whose capital is: a newsroom writes "Tehran denied" for Iran's
-    government and "Moscow" for Russia's, so a question about what Tehran gave Moscow is answered
-    by "Iran has given Russia drones". Evidence is found this way; a claim is checked without it
-    ("a bomb outside his Moscow apartment" is not supported by "a Russian general")."""
+    government and "Moscow" for Russia's, so "Tehran denied the reports" is Iran's denial. The
+    other side of a question is found this way (rag/completion.py); evidence is scored and claims
+    are checked without it: "a bomb outside his Moscow apartment" is not supported by "a Russian
+    general", and "What weapons has Iran supplied to China?" is not answered by quoting what
+    Beijing sent Moscow."""
     if term_present(term, present):
         return True
     return term in governments and any(all(term_present(t, present) for t in group) for group in _metonyms().get(term, ()))

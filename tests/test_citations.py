@@ -122,3 +122,16 @@ def test_a_capital_in_a_claim_is_not_supported_by_its_country_alone():
     question = "Which Russian general was killed by a bomb outside his Moscow apartment?"
     result = CHECKER.run("Sergei Ivanov was killed by a bomb outside his Moscow apartment [1].", passages, question=question)
     assert result.text == ""
+
+
+def test_a_denial_quoted_beside_the_best_sentences_is_not_what_answers_the_question():
+    question = "What weapons has Iran supplied to China?"
+    report = Passage("c1", "a.txt", "Iran has supplied drones to Russia.", title="Drones")
+    denial = Passage("c2", "b.txt", "Officials do not believe China has received weapons from Iran.", title="Weapons")
+    quoted = CHECKER.run(
+        "Iran has supplied drones to Russia [1]. Officials do not believe China has received weapons from Iran [2].", [report, denial]
+    )
+    assert quoted.cited == [0, 1] and not CHECKER.answers(question, quoted)
+    shipped = Passage("c2", "b.txt", "China has received weapons from Iran.", title="Weapons")
+    reported = CHECKER.run("Iran has supplied drones to Russia [1]. China has received weapons from Iran [2].", [report, shipped])
+    assert CHECKER.answers(question, reported)  # a report, not a denial: the two cover the question
