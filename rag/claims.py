@@ -91,8 +91,14 @@ def speaker_of(sentence: str) -> str | None:
     return None
 
 
-# "did not deny" is the opposite of a denial.
-NOT_DENIED = re.compile(r"\b(?:not|never|n't)\s+(?:\w+ly\s+)?den(?:y|ied|ying)\b", re.I)
+# "did not deny" is the opposite of a denial, and "refused to deny", "to be able to deny" or "could
+# deny" tell of no denial made ("was quick to deny" does).
+NOT_DENIED = re.compile(
+    r"\b(?:(?:not|never|n't)\s+(?:\w+ly\s+)?den(?:y|ied|ying)|"
+    r"(?:able|want\w*|wish\w*|try|tries|tried|trying|seek\w*|sought|refus\w*|declin\w*|order)\s+to\s+(?:\w+ly\s+)?deny|"
+    r"(?:can|could|would|might|may)\s+(?:\w+ly\s+)?deny)\b",
+    re.I,
+)
 # "Deny" in its other sense, refusing someone something ("was denied bail", "denied him entry",
 # "beaten and denied medical care"): a person deprived, not a claim disputed.
 DEPRIVED = re.compile(
