@@ -76,6 +76,7 @@ class CitationChecker:
             for p, sentences in zip(passages, passage_sentences)
         ]
         kept: list[tuple[str, list[int]]] = []
+        said: dict[str, int] = {}  # each claim as words -> its place in `kept`
         notes: list[str] = []
         removed: list[str] = []
         trimmed: list[str] = []
@@ -121,6 +122,13 @@ class CitationChecker:
                     if support[i] and passage_sentences[i] and passages[i].doc_id not in seen_docs:
                         supported.append(i)
                         seen_docs.add(passages[i].doc_id)
+            words = " ".join(terms)
+            if words in said:  # an answer never says the same thing twice: the repeat's sources join the first
+                place = said[words]
+                kept[place] = (kept[place][0], list(dict.fromkeys([*kept[place][1], *supported])))
+                notes.append(f"merged a repeated sentence: {claim[:80]}")
+                continue
+            said[words] = len(kept)
             kept.append((claim, supported))
         verified = self._renumber(kept, passage_sentences, notes)
         verified.removed, verified.trimmed = removed, trimmed

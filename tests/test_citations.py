@@ -135,3 +135,13 @@ def test_a_denial_quoted_beside_the_best_sentences_is_not_what_answers_the_quest
     shipped = Passage("c2", "b.txt", "China has received weapons from Iran.", title="Weapons")
     reported = CHECKER.run("Iran has supplied drones to Russia [1]. China has received weapons from Iran [2].", [report, shipped])
     assert CHECKER.answers(question, reported)  # a report, not a denial: the two cover the question
+
+
+def test_a_sentence_said_twice_is_said_once_with_both_sources():
+    passages = [
+        Passage("c1", "a.txt", "The agency said it had not detected an increase in radiation.", title="Agency"),
+        Passage("c2", "b.txt", "The agency said it had not detected an increase in radiation.", title="Agency, again"),
+    ]
+    twice = "The agency said it had not detected an increase in radiation [1]. The agency said it had not detected an increase in radiation [2]."
+    result = CitationChecker(TermWeights({}, 10)).run(twice, passages)
+    assert result.text == "The agency said it had not detected an increase in radiation [1][2]."
