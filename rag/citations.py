@@ -146,7 +146,7 @@ class CitationChecker:
         weapons" beside a sentence on Iran's drones.
         """
         terms = content_terms(question)
-        present = set().union(set(), *(content_terms(s) for sentences in quoted.highlights.values() for s in sentences if not disputes(s)))
+        present = set().union(*(content_terms(s) for sentences in quoted.highlights.values() for s in sentences if not disputes(s)))
         return bool(quoted.cited) and self.weights.coverage(terms, present) >= self.threshold
 
     def _checked_support(

@@ -329,7 +329,7 @@ class AnswerCompleter:
             reports.append((sentence.passage, sentence.text))
         claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
         voices = self._other_voices(topic, plain, [*reports, *claim], evidence, passages, specific, governments)
-        denials = self._denials(question, plain, evidence, passages, weights)
+        denials = self._denials(question, plain, evidence, passages, specific, governments)
         added = _distinct(plain, list(dict.fromkeys([*reports, *claim, *voices, *denials])), evidence.settings.near_duplicate)
         if denials or any(disputes(s) for _, s in reports):
             text = BARE_VERDICT.sub("", text, count=1)
@@ -404,13 +404,19 @@ class AnswerCompleter:
         return voices
 
     def _denials(
-        self, question: str, plain: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None
+        self,
+        question: str,
+        plain: str,
+        evidence: Evidence,
+        passages: list[Passage],
+        names: list[list[str]],
+        governments: frozenset[str] = frozenset(),
     ) -> list[tuple[int, str]]:
         """The denials, missing confirmations and doubts on the question's topic, one per article,
         best-scoring first (the whole passages are read: a denial rarely shares the question's words).
 
         On the topic means two of the claim's words and, when the question names anyone, its most
-        specific name (the rarest in the archive, by `weights`; any of its names without them), in
+        specific name (`names`, from `_most_specific_name`; a capital of `governments` counts), in
         the sentence read with the one before it (a doubt refers back: "... no independent
         assessment of that assertion") or its article's title: a denial of another peace plan, by
         other people, is not the other side of this one, and in an archive about a war every article
@@ -423,8 +429,6 @@ class AnswerCompleter:
         munitions deal, with none of its words)."""
         topic = set(content_terms(question))
         parties = question_entities(question)
-        names = _most_specific_name(question, weights)
-        governments = government_names(question)
         best_article = _best_article(evidence, passages)
         score = {(s.passage, s.text): s.score for s in evidence.sentences}
         found: dict[tuple[int, str], float] = {}
@@ -437,8 +441,7 @@ class AnswerCompleter:
                     continue
                 seen.add(key)
                 read = " ".join(sentences[max(order - 1, 0) : order + 1])  # "... no independent assessment of that assertion"
-                about = set(content_terms(read)) | set(content_terms(passage.title))
-                on_topic = shares_topic(topic, read) and (not names or entity_coverage(names, about, governments) > 0)
+                on_topic = shares_topic(topic, read) and _names_any(names, read, passage.title, governments)
                 if on_topic or (passage.doc_id == best_article and _denied_by_a_party(sentence, parties, governments)):
                     found[(index, sentence)] = score.get((index, sentence), 0.0)
         ranked: list[tuple[int, str]] = []
