@@ -197,23 +197,24 @@ def evaluate(
     return runs
 
 
-# ----- fitting the time priors ------------------------------------------------------------------------
+# ----- fitting the headline and time priors -----------------------------------------------------------
 # The grid tried by `--fit-time` (settings in `RetrievalSettings`), one group of settings after the
 # other; the best MRR@10 on half A wins. The story-recency prior (`recency_*`) is not in it: it acts
 # only on an archive with nothing in the question's news week, which RealTime QA never is.
 TIME_GRID = (
+    {"headline_share": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)},
     {"window_share": (0.0, 0.15, 0.3, 0.45, 0.6), "window_half_life_days": (1.0, 3.0, 7.0)},
     {"week_days": (0, 8, 15), "week_share": (0.15, 0.3, 0.45, 0.6), "week_half_life_days": (3.0, 7.0)},
 )
 
 
 def fit_time_priors(questions: Sequence[Question], settings, progress: bool = True) -> tuple[dict[str, float], list[list[Any]]]:
-    """Fit the time priors on half A of the dated questions by MRR@10: window first, then news week.
+    """Fit the ranking priors on half A of the dated questions by MRR@10: headline, window, then news week.
 
     Returns the chosen values and a table of every point tried with its half A and half B figures
     (MRR@10 and hit@5). One group after the other rather than the whole product of the grid: the
     window prior only acts on questions with time words and the news week only on those without,
-    so they barely interact.
+    so they barely interact. The headline's share comes first, with the time priors as they are.
     """
     from newsrag.eval.calibrate import half_of
 

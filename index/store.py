@@ -678,6 +678,15 @@ class ChunkStore:
         result = collection.get(ids=list(chunk_ids), include=["embeddings"])
         return dict(zip(result["ids"], np.asarray(result["embeddings"], dtype=np.float32)))
 
+    def headlines(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """Each article's headline, read from the metadata of one of its chunks (doc id -> title;
+        looked up by chunk id, far faster than a filter on doc id)."""
+        collection = self.collection()
+        if collection is None or not chunk_ids:
+            return {}
+        result = collection.get(ids=list(chunk_ids), include=["metadatas"])
+        return {str(meta["doc_id"]): str(meta.get("title") or "") for meta in result["metadatas"]}
+
     def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
         """Text and metadata of these chunks."""
         collection = self.collection()

@@ -202,3 +202,31 @@ def test_document_frequencies_match_a_direct_count():
     for term in ("drone", "russia", "harbour", "iran"):
         stem = stemmer().stemWord(term)
         assert frequencies.get(stem, 0) == sum(stem in content_terms(t) for t in texts), term
+
+
+def test_the_headline_that_names_the_story_lifts_its_article(tmp_path, encoder):
+    """A report whose headline names the question's subject is lifted over a roundup that carries the
+    same sentence under another headline; an untitled article scores no headline and still ranks."""
+    import json
+
+    from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
+
+    sentence = "The harbour of Lindqvist reopened to cargo ships on Monday after the storm damaged two piers."
+    stories = [
+        ("report", "Lindqvist harbour reopens to cargo ships after storm", f"{sentence} Repairs cost the port authority a month."),
+        ("roundup", "Five things to know for Monday: markets, football, weather", f"Markets rose. {sentence} The cup final is on Sunday."),
+        ("untitled", "", f"Weather outlook for the coast. {sentence}"),
+    ]
+    corpus = tmp_path / "stories.jsonl"
+    corpus.write_text("\n".join(json.dumps({"doc_id": d, "title": t, "text": x}) for d, t, x in stories), encoding="utf-8")
+    settings = make_settings(tmp_path / "store")
+    Ingestor(settings, open_store(settings), encoder, progress=False).run([corpus])
+    question = "When did the Lindqvist harbour reopen to cargo ships?"
+    titled = {h.doc_id: h.score for h in retriever(tmp_path / "store", encoder, headline_share=0.3).run(question, top_k=6)}
+    plain = {h.doc_id: h.score for h in retriever(tmp_path / "store", encoder, headline_share=0.0).run(question, top_k=6)}
+    assert max(titled, key=titled.get) == "report" and set(titled) == set(plain) == {"report", "roundup", "untitled"}
+    assert titled["report"] - titled["roundup"] > plain["report"] - plain["roundup"] + 0.05
+    assert titled["report"] - titled["untitled"] > plain["report"] - plain["untitled"] + 0.05
+    headlines = open_store(settings).headlines([h.chunk_id for h in retriever(tmp_path / "store", encoder).run(question, top_k=6)])
+    assert headlines["roundup"].startswith("Five things") and headlines["untitled"] == ""

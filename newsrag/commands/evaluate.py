@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fit-time",
         action="store_true",
-        help="fit the time priors (retrieval.window_*, recency_*) on half A first, then evaluate with them",
+        help="fit the ranking priors (retrieval.headline_share, window_*, week_*) on half A first, then evaluate with them",
     )
     _common(p)
 
@@ -174,13 +174,13 @@ def cmd_retrieval(args: argparse.Namespace, argv: list[str]) -> int:
         fitted, table = retrieval.fit_time_priors(questions, store.settings, not args.no_progress)
         settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=fitted)})
         report.add(
-            "## Time priors fitted on half A (MRR@10)\n\nChosen: "
+            "## Headline and time priors fitted on half A (MRR@10)\n\nChosen: "
             + ", ".join(f"`{k}={v}`" for k, v in fitted.items())
             + "\n\n"
             + md_table(["point", "MRR@10 half A", "MRR@10 half B", "hit@5 half A", "hit@5 half B"], table)
         )
         report.data["time_fit"] = {"chosen": fitted, "table": table}
-        print("time priors fitted on half A: " + ", ".join(f"{k}={v}" for k, v in fitted.items()))
+        print("headline and time priors fitted on half A: " + ", ".join(f"{k}={v}" for k, v in fitted.items()))
     runs = retrieval.evaluate(questions, configs, settings, args.corpus, args.store, args.top_k, not args.no_progress)
     retrieval.write_report(report, runs, questions, args.corpus)
     report.data["questions_file"] = str(args.questions)
