@@ -64,6 +64,13 @@ TIME_THEN_SENTENCE = re.compile(
 )
 
 
+# A quoted exclamation or question inside a sentence ("'Bullseye!!!': Trump says ...", 'He shouted
+# "Stop!" and ran.'): Punkt ends a sentence at the mark, and what follows starts with the closing
+# quote's colon or comma, or with a word in lower case. Such a piece continues the sentence before it.
+ENDS_IN_EXCLAMATION = re.compile(r"[!?]+['\"\u2019\u201d)]*$")
+CONTINUES = re.compile(r"^['\"\u2019\u201d)]*(?:[:;,\u2013\u2014-]|\s*[a-z]+\b)")  # a lower-case word, not "iPhone"
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split prose into sentences with exact offsets; line breaks always end one."""
     sentences: list[Sentence] = []
@@ -72,12 +79,27 @@ def split_sentences(text: str) -> list[Sentence]:
     for line_end in [m.start() for m in LINE_BREAK.finditer(text)] + [len(text)]:
         line = text[start:line_end]
         if line.strip():
+            first = len(sentences)
             for begin, end in punkt.span_tokenize(line):
                 cuts = [begin, *(begin + m.end() for m in TIME_THEN_SENTENCE.finditer(line[begin:end])), end]
                 for a, b in zip(cuts, cuts[1:]):
                     _append(sentences, text, start + a, start + b)
+            _join_continuations(sentences, text, first)
         start = line_end + 1
     return sentences
+
+
+def _join_continuations(sentences: list[Sentence], text: str, first: int) -> None:
+    """Join, from index `first` on, each piece that continues a quoted exclamation or question
+    (`CONTINUES` after `ENDS_IN_EXCLAMATION`) to the sentence before it, offsets kept exact."""
+    index = first + 1
+    while index < len(sentences):
+        before, piece = sentences[index - 1], sentences[index]
+        if ENDS_IN_EXCLAMATION.search(before.text) and CONTINUES.match(piece.text):
+            sentences[index - 1] = Sentence(text[before.start : piece.end], before.start, piece.end)
+            del sentences[index]
+        else:
+            index += 1
 
 
 def _append(sentences: list[Sentence], text: str, start: int, end: int) -> None:

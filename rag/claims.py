@@ -31,6 +31,7 @@ DISPUTE = re.compile(
     # doubt: what a newsroom writes when a claim is not yet shown either way
     r"unclear (?:whether|if)|inconclusive|(?:cast|casts|casting) doubts?|(?:remains?|remained|is|are|was|were|be|been) in (?:question|doubt)|(?:call|calls|called|calling) into question|doubt(?:s|ed|ful)?|skeptic\w*|sceptic\w*|"
     r"no independent (?:\w+ )?(?:assessment|verification|confirmation|investigation)|too early to (?:say|tell|know)|"
+    r"independent (?:\w+ )?(?:assessment|verification|confirmation|investigation) (?:has|have|had) not (?:yet )?been|"
     # an observer who has looked and not found it: "we haven't seen them move", "found no sign", "do not believe"
     r"(?:(?:have|has|had|did|do|does) not|(?:haven|hasn|hadn|didn|don|doesn)[’']t) (?:yet )?(?:seen|found|detected|observed|discovered|see|find|detect|observe|discover|believe)|"
     r"(?:seen|found|detected|observed|discovered) no)\b",

@@ -66,6 +66,8 @@ _OPEN_WHAT = re.compile(r"^\s*what\s+(?:has|have|had)\b", re.I)
 CLAIM_WORDS = 2
 # A sentence that opens with a quotation mark: someone's words, quoted whole.
 QUOTATION = re.compile(r"^\s*[\"“‘']")
+# Words as a reader sees them, to tell one sentence's words inside another's.
+WORD = re.compile(r"\w+")
 # Words that put a claim in the future or the possible, and words that report it done: the first
 # of them in a sentence tells which it is ("the firm already has delivered ..., and may ..." reports).
 PROSPECTIVE = re.compile(
@@ -544,16 +546,33 @@ def _overlap(a: set[str], b: set[str]) -> float:
 def _distinct(plain: str, added: list[tuple[int, str]], near_duplicate: float) -> list[tuple[int, str]]:
     """`added` without the sentences the answer (or an earlier added one) already says in other words:
     a model's paraphrase of a report and the report itself are one claim, told once. A denial shares
-    the words of what it denies, and is always kept."""
-    told = [set(content_terms(s.text)) for s in split_sentences(plain)]
+    the words of what it denies and is kept beside it, unless another denial already says it. A
+    sentence that holds an earlier added one word for word and goes on stands in its place: 'Trump
+    said all three sites were "totally obliterated" but an independent assessment has not yet been
+    carried out' tells more than its first half, which another outlet printed alone."""
+    told = [(set(content_terms(s.text)), disputes(s.text)) for s in split_sentences(plain)]
     kept: list[tuple[int, str]] = []
     for passage, sentence in added:
         terms = set(content_terms(sentence))
-        if not disputes(sentence) and terms and any(len(terms & other) / len(terms) > near_duplicate for other in told):
+        denial = disputes(sentence)
+        shorter = next((i for i, (_, other) in enumerate(kept) if _goes_on_from(sentence, other)), None)
+        if shorter is not None:
+            kept[shorter] = (passage, sentence)
+            told.append((terms, denial))
+            continue
+        if terms and any(len(terms & other) / len(terms) > near_duplicate for other, other_denial in told if other_denial or not denial):
             continue  # most of its words are told already (a short verdict does not hide a long report; a denial says the opposite)
-        told.append(terms)
+        told.append((terms, denial))
         kept.append((passage, sentence))
     return kept
+
+
+def _goes_on_from(sentence: str, other: str) -> bool:
+    """Whether `sentence` holds all of `other`'s words, in a row and in order, and more words besides."""
+    words, part = WORD.findall(sentence.lower()), WORD.findall(other.lower())
+    if not part or len(words) <= len(part):
+        return False
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
 
 
 def _joined(text: str, added: list[tuple[int, str]]) -> str:

@@ -257,6 +257,8 @@ def test_a_doubt_disputes_a_claim_and_no_doubt_does_not():
     assert disputes("The extent of the damage remains in question.")
     assert not disputes("The official in question said the plant was destroyed.")
     assert disputes("There has been no independent assessment of the damage.")
+    assert disputes('Trump said the sites were "obliterated" but an independent assessment has not yet been carried out.')
+    assert not disputes("An independent investigation has been opened into the strike.")
     assert disputes("Analysts cast doubt on the official account.")
     assert not disputes("There is no doubt that the plant was destroyed.")
     assert not disputes("The plant was destroyed, officials said.")

@@ -25,6 +25,28 @@ def test_sentences_keep_abbreviations_and_offsets():
     assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
+def test_a_quoted_exclamation_or_question_does_not_end_its_sentence():
+    """Punkt ends a sentence at '!' or '?' even inside a quotation; what goes on after the closing
+    quote (a colon, a comma, a word in lower case) is joined back. "iPhone" starts a sentence."""
+    text = (
+        "'Bullseye!!!': Trump again says the sites were hit. He shouted “Stop!” and ran. "
+        '"Why now?", the minister asked. Wow!!! That was close. Is it over? iPhone sales fell.'
+    )
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "'Bullseye!!!': Trump again says the sites were hit.",
+        "He shouted “Stop!” and ran.",
+        '"Why now?", the minister asked.',
+        "Wow!!!",
+        "That was close.",
+        "Is it over?",
+        "iPhone sales fell.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+    lines = split_sentences("Who won?\nthe vote was close.")
+    assert [s.text for s in lines] == ["Who won?", "the vote was close."]  # a line break still ends it
+
+
 def test_sentences_end_after_an_abbreviation_only_when_a_sentence_follows():
     text = (
         "He flew to the U.S. The talks began on Monday. The answer was no. The minister left. "

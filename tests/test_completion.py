@@ -308,6 +308,19 @@ def test_a_yes_no_answer_does_not_quote_again_the_report_its_draft_paraphrases()
     assert completed.text.startswith("Der Spiegel reported on February 23")
 
 
+def test_the_fuller_of_two_versions_of_a_sentence_stands_and_a_denial_is_told_once():
+    from newsrag.rag.completion import _distinct
+
+    short = 'The minister said all three plants were "destroyed."'
+    fuller = 'The minister said all three plants were "destroyed" but an independent assessment has not yet been carried out.'
+    tail = "But an independent assessment has not yet been carried out."
+    other = "Engineers began repairs at the northern plant on Monday."
+    kept = _distinct("", [(0, short), (1, other), (2, fuller), (0, tail)], 0.7)
+    assert kept == [(2, fuller), (1, other)]  # in the place of the shorter; the tail is told by the fuller denial
+    claim, denial = "Ruritania sent tanks to Borduria.", "Ruritania denied that it sent tanks to Borduria."
+    assert _distinct("", [(0, claim), (1, denial)], 0.7) == [(0, claim), (1, denial)]  # a denial stands beside its claim
+
+
 def test_a_which_list_takes_from_other_articles_only_sentences_that_name_one_of_the_things_asked_about():
     evidence = _evidence(
         (0, "Moscow has used Shahed drones in airstrikes on Ukraine.", 0.9),
