@@ -37,6 +37,10 @@ from newsrag.rag.terms import StoreTermWeights, content_terms
 from newsrag.rag.timeframe import Timeframe, resolve
 from newsrag.settings import RetrievalSettings
 
+# Headlines a retriever keeps in memory (as content terms) before it starts afresh: a bound for an
+# archive of millions of articles, far above what one day's questions touch.
+HEADLINES_KEPT = 100_000
+
 
 def chroma_where(filters: Filters | None, dates: bool = False) -> dict[str, Any] | None:
     """The Chroma `where` clause for the outlet and article filters (None when there are none).
@@ -247,10 +251,10 @@ class HybridRetriever:
         """Each article's headline as content terms (`chunk_of_article`: doc id -> one of its chunks).
 
         Read from Chroma once per article and kept until the store's keyword index changes (a write
-        may retitle an article): a metadata read costs ~8 ms a query at 60 articles, against a
-        150 ms budget for the whole query.
+        may retitle an article) or `HEADLINES_KEPT` articles are kept: a metadata read costs ~8 ms
+        a query at 60 articles, against a 150 ms budget for the whole query.
         """
-        if self._headlines[0] is not index:
+        if self._headlines[0] is not index or len(self._headlines[1]) > HEADLINES_KEPT:
             self._headlines = (index, {})
         known = self._headlines[1]
         missing = [chunk_id for doc_id, chunk_id in chunk_of_article.items() if doc_id not in known]
