@@ -161,11 +161,19 @@ class CitationChecker:
         notes: list[str] | None = None,
     ) -> list[bool]:
         """Whether each passage supports the claim: its words (`_support`) and all its specifics.
-        A cited passage that lacks a specific is noted (in `notes`, when given)."""
+        A cited passage that lacks a specific is noted (in `notes`, when given).
+
+        The question's own specifics need not be in the passage ("In October 2022, Zelensky said
+        ..." cited to an article dated then). But a claim that names someone or something the
+        question does not (its answer) finds the question's figures in the passage too: "The
+        Ukrainian Air Force claimed that Russia had ordered 2,400 drones", cited to an article
+        without "2,400", puts the question's words in a new speaker's mouth.
+        """
         support = self._support(claim, terms, passage_terms, passage_sentences)
         specifics = Specifics.of(claim)
+        figures_allowed = not specifics.minus(question).names
         for i in [i for i, ok in enumerate(support) if ok]:
-            missing = specifics.missing_from(" ".join([passages[i].title, *passage_sentences[i]]), question)
+            missing = specifics.missing_from(" ".join([passages[i].title, *passage_sentences[i]]), question, figures_allowed)
             if missing:
                 support[i] = False
                 if i in valid and notes is not None:

@@ -80,6 +80,10 @@ def number_value(text: str) -> str | None:
     return str(total)
 
 
+# A year as plain digits: the time a question asks about, not a figure it states.
+YEAR = re.compile(r"(?:1[89]|20)\d\d")
+
+
 def numbers_in(text: str) -> set[str]:
     """Every number of `text` as plain digits, written either way (citation markers are not numbers)."""
     text = MARKER.sub(" ", text)
@@ -116,10 +120,16 @@ class Specifics:
         missing = set(self.missing_from(text))
         return Specifics(self.numbers & missing, self.months & missing, self.names & missing, [q for q in self.quotes if q in missing])
 
-    def missing_from(self, source: str, also_allowed: str = "") -> list[str]:
-        """The specifics that `source` (or the user's own words, `also_allowed`) does not hold."""
+    def missing_from(self, source: str, also_allowed: str = "", figures_allowed: bool = True) -> list[str]:
+        """The specifics that `source` (or the user's own words, `also_allowed`) does not hold.
+
+        Without `figures_allowed`, the user's words vouch for their years (the time they ask
+        about) but not for their other figures: those must be in `source`.
+        """
         pool = f"{source} {also_allowed}"
-        pool_numbers = numbers_in(pool)
+        pool_numbers = (
+            numbers_in(pool) if figures_allowed else numbers_in(source) | {n for n in numbers_in(also_allowed) if YEAR.fullmatch(n)}
+        )
         pool_months = {m.group(0).lower().rstrip(".")[:3] for m in MONTH.finditer(pool)}
         pool_words = {w.lower().replace("’", "'").removesuffix("'s") for w in re.findall(r"[\w'’.-]*\w", pool)}
         pool_terms = set(content_terms(pool))

@@ -145,3 +145,24 @@ def test_a_sentence_said_twice_is_said_once_with_both_sources():
     twice = "The agency said it had not detected an increase in radiation [1]. The agency said it had not detected an increase in radiation [2]."
     result = CitationChecker(TermWeights({}, 10)).run(twice, passages)
     assert result.text == "The agency said it had not detected an increase in radiation [1][2]."
+
+
+def test_a_new_speaker_needs_the_questions_figures_in_the_source():
+    """The question may supply its own figures and time to a restatement, but not to a claim that puts
+    them in the mouth of someone the question does not name: that source must hold them itself."""
+    question = "Who claimed in October 2022 that Russia had ordered 2,400 Shahed-136 drones from Iran?"
+    passages = [
+        Passage("c1", "a.txt", "Ukraine's air force said Russia launched Shahed-136 drones from Iran overnight.", title="Drone attacks"),
+        Passage(
+            "c2",
+            "b.txt",
+            "According to President Volodymyr Zelensky, Russia has ordered 2,400 Shahed-136 drones from Iran.",
+            title="Drones",
+        ),
+    ]
+    claim = "The Ukrainian air force claimed in October 2022 that Russia had ordered 2,400 Shahed-136 drones from Iran [1]."
+    assert CHECKER.run(claim, passages, question=question).text == ""
+    zelensky = "In October 2022, Zelensky claimed that Russia had ordered 2,400 Shahed-136 drones from Iran [2]."
+    assert CHECKER.run(zelensky, passages, question=question).text == zelensky.replace("[2]", "[1]")  # October 2022: the question's time
+    restated = "Russia launched Shahed-136 drones from Iran, which ordered 2,400 of them [1]."
+    assert CHECKER.run(restated, passages, question="Did Russia order 2,400 drones from Iran?").text == restated  # no new name
