@@ -8,13 +8,19 @@ from newsrag.index.sentences import split_sentences
 from newsrag.settings import ChunkSettings
 
 
+def split_texts(text: str) -> list[str]:
+    """The texts of `text`'s sentences, once every sentence's offsets are checked to point at its text."""
+    sentences = split_sentences(text)
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+    return [s.text for s in sentences]
+
+
 def test_sentences_keep_abbreviations_and_offsets():
     text = (
         "WASHINGTON (AP) — The U.S. official said on Feb. 24 that John F. Kennedy spoke. "
         "“We are concerned,” Kirby said. Is it? Yes!\nA new line at 9 a.m. Officials said so."
     )
-    sentences = split_sentences(text)
-    assert [s.text for s in sentences] == [
+    assert split_texts(text) == [
         "WASHINGTON (AP) — The U.S. official said on Feb. 24 that John F. Kennedy spoke.",
         "“We are concerned,” Kirby said.",
         "Is it?",
@@ -22,7 +28,6 @@ def test_sentences_keep_abbreviations_and_offsets():
         "A new line at 9 a.m.",
         "Officials said so.",
     ]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
 def test_a_quoted_exclamation_or_question_does_not_end_its_sentence():
@@ -32,8 +37,7 @@ def test_a_quoted_exclamation_or_question_does_not_end_its_sentence():
         "'Bullseye!!!': Trump again says the sites were hit. He shouted “Stop!” and ran. "
         '"Why now?", the minister asked. Wow!!! That was close. Is it over? iPhone sales fell.'
     )
-    sentences = split_sentences(text)
-    assert [s.text for s in sentences] == [
+    assert split_texts(text) == [
         "'Bullseye!!!': Trump again says the sites were hit.",
         "He shouted “Stop!” and ran.",
         '"Why now?", the minister asked.',
@@ -42,9 +46,7 @@ def test_a_quoted_exclamation_or_question_does_not_end_its_sentence():
         "Is it over?",
         "iPhone sales fell.",
     ]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
-    lines = split_sentences("Who won?\nthe vote was close.")
-    assert [s.text for s in lines] == ["Who won?", "the vote was close."]  # a line break still ends it
+    assert split_texts("Who won?\nthe vote was close.") == ["Who won?", "the vote was close."]  # a line break still ends it
 
 
 def test_sentences_end_after_an_abbreviation_only_when_a_sentence_follows():
@@ -53,8 +55,7 @@ def test_sentences_end_after_an_abbreviation_only_when_a_sentence_follows():
         "California Gov. Gavin Newsom has until Sept. 30 to sign it. He reached world No. 1 in May. "
         "Owensboro, Ky. is on the river. It was 3 p.m. when he left."
     )
-    sentences = split_sentences(text)
-    assert [s.text for s in sentences] == [
+    assert split_texts(text) == [
         "He flew to the U.S.",
         "The talks began on Monday.",
         "The answer was no.",
@@ -64,7 +65,6 @@ def test_sentences_end_after_an_abbreviation_only_when_a_sentence_follows():
         "Owensboro, Ky. is on the river.",
         "It was 3 p.m. when he left.",
     ]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
 def test_pack_respects_budget_and_overlap():
