@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsrag.index.sentences import split_sentences
-from newsrag.rag.claims import disputes
+from newsrag.rag.claims import disputes, is_yes_no
 from newsrag.rag.passage import Passage
-from newsrag.rag.specifics import Specifics
+from newsrag.rag.specifics import Specifics, additions
 from newsrag.rag.terms import TermWeights, content_terms
 from newsrag.settings import CitationSettings
 
@@ -130,6 +130,7 @@ class CitationChecker:
                 continue
             said[words] = len(kept)
             kept.append((claim, supported))
+        kept = _without_restatements(kept, question, notes)
         verified = self._renumber(kept, passage_sentences, notes)
         verified.removed, verified.trimmed = removed, trimmed
         return verified
@@ -229,6 +230,24 @@ SOURCE_PHRASE = re.compile(
     re.I,
 )
 EMPTY_ATTRIBUTION = re.compile(r"\b[Aa]ccording to\s*,\s*|,?\s*\baccording to(?: the)? sources?(?= *[.!?]|$)", re.I)
+
+
+def _without_restatements(kept: list[tuple[str, list[int]]], question: str, notes: list[str]) -> list[tuple[str, list[int]]]:
+    """The checked sentences without those that only say what the question said, when another
+    sentence adds to it ("NASA is scheduled to launch a historic mission this month [1]. It is
+    called Artemis I [1]." keeps the second). A reader asked for what they did not know; their own
+    words read back, cited to three articles, only push the answer down. A yes/no question is
+    answered by restating its claim with a source, so its answers are left whole."""
+    asked = split_sentences(question)
+    if not asked or is_yes_no(asked[-1].text):
+        return kept
+    adds = [bool(additions(question, claim)) or not content_terms(claim) for claim, _ in kept]
+    if not any(add for add, (claim, _) in zip(adds, kept) if content_terms(claim)):
+        return kept  # nothing adds to the question: the caller decides whether that answers it
+    for add, (claim, _) in zip(adds, kept):
+        if not add:
+            notes.append(f"dropped a sentence that only restates the question: {claim[:80]}")
+    return [item for add, item in zip(adds, kept) if add]
 
 
 def markers_to_sentence_end(text: str) -> str:

@@ -26,6 +26,7 @@ from newsrag.rag.context import ContextBlock, choose_context
 from newsrag.rag.dating import with_dates
 from newsrag.rag.evidence import Evidence, EvidenceSelector
 from newsrag.rag.extractive import compose
+from newsrag.rag.naming import with_full_names
 from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
 from newsrag.rag.specifics import adds_to_question, names_kind_asked
@@ -411,6 +412,7 @@ class AnswerPipeline:
             Citation(n=n, passage=passages[index], sentences=verified.highlights.get(index, []))
             for n, index in enumerate(verified.cited, 1)
         ]
+        answer.answer = with_full_names(answer.answer, {c.n: c.sentences for c in answer.citations})
         answer.answer = with_dates(answer.answer, {c.n: c.passage.published for c in answer.citations})
         answer.claims = build_claims(answer.answer, {c.n: c.sentences for c in answer.citations})
 

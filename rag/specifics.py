@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 from newsrag.index.places import is_country, place_words
@@ -84,13 +85,42 @@ def number_value(text: str) -> str | None:
 YEAR = re.compile(r"(?:1[89]|20)\d\d")
 
 
+# Digits with a scale word: "12.6 million", "2 billion" (read as one figure: 12600000, 2000000000).
+SCALED_DIGITS = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)[\s-]+(" + "|".join(SCALE_WORDS) + r")\b", re.I)
+
+
+def scaled_value(digits: str, scale: str) -> str:
+    """ "12.6", "million" -> "12600000": the figure a copy editor reads, however it is written."""
+    value = Decimal(digits.replace(",", "")) * SCALE_WORDS[scale.lower()]
+    return number_value(format(value.normalize(), "f")) or ""
+
+
 def numbers_in(text: str) -> set[str]:
-    """Every number of `text` as plain digits, written either way (citation markers are not numbers)."""
+    """Every number of `text` as plain digits, written either way (citation markers are not numbers):
+    "$12.6 million", "$12,600,000" and "twelve million six hundred thousand" are one figure."""
     text = MARKER.sub(" ", text)
-    found = {value for m in DIGITS.finditer(text) if (value := number_value(m.group(0)))}
+    found = {scaled_value(m.group(1), m.group(2)) for m in SCALED_DIGITS.finditer(text)}
+    text = SCALED_DIGITS.sub(" ", text)
+    found |= {value for m in DIGITS.finditer(text) if (value := number_value(m.group(0)))}
     # a lone "one" is mostly a pronoun ("the one that"), not a figure
     found |= {value for m in NUMBER_WORDS_RUN.finditer(text) if m.group(0).lower() != "one" and (value := number_value(m.group(0)))}
     return found
+
+
+# A name as a list writes it: capitalised words ("New Jersey", "U.S. Central Command").
+_LIST_NAME = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
+# Names listed with "and": "New Jersey and Oregon", "Iran, North Korea and China".
+NAME_LIST = re.compile(rf"\b{_LIST_NAME}(?:,\s+{_LIST_NAME})*,?\s+and\s+{_LIST_NAME}")
+# A count that points back at a list: "the two states", "the three countries".
+POINTED_COUNT = re.compile(r"\bthe\s+(" + "|".join(_UNITS[2:]) + r"|[2-9])\b", re.I)
+
+
+def own_counts(sentence: str) -> set[str]:
+    """Counts a sentence makes of the names it lists itself ("New Jersey and Oregon are the two
+    states"): the sentence vouches for them, so no source needs to hold the word "two". Only "the"
+    and a count equal to a list of names in the same sentence."""
+    sizes = {str(len(re.split(r",\s+(?:and\s+)?|,?\s+and\s+", m.group(0)))) for m in NAME_LIST.finditer(sentence)}
+    return {value for m in POINTED_COUNT.finditer(sentence) if (value := number_value(m.group(1))) in sizes}
 
 
 @dataclass
@@ -113,7 +143,12 @@ class Specifics:
                 continue
             names.add(lowered)
         quotes = [quoted_words(q) for q in QUOTED.findall(sentence) if len(q.split()) >= 2]
-        return cls(numbers_in(sentence), {m.group(0).lower().rstrip(".")[:3] for m in MONTH.finditer(sentence)}, names, quotes)
+        return cls(
+            numbers_in(sentence) - own_counts(sentence),
+            {m.group(0).lower().rstrip(".")[:3] for m in MONTH.finditer(sentence)},
+            names,
+            quotes,
+        )
 
     def minus(self, text: str) -> "Specifics":
         """The specifics that `text` does not already hold (what a sentence adds to a question)."""
@@ -171,6 +206,10 @@ ASSERTING_WORDS = frozenset(
         "completely totally entirely fully absolutely definitely certainly clearly undoubtedly"
     )
 )
+
+# Pronouns point back at a name; they never supply one ("Who is next in line?" -> "He is next in line").
+# Not "us": lower-cased, it is also the United States.
+PRONOUNS = frozenset(content_terms("he she him her his hers we our you your i me my they them their it its"))
 
 
 def adds_to_question(question: str, answer: str) -> bool:
@@ -249,8 +288,9 @@ def is_vague(question: str, sentence: str) -> bool:
 
 
 def additions(question: str, sentence: str) -> list[str]:
-    """What a sentence adds to a question: the terms and numbers of `sentence` that the question lacks (vague words do not count)."""
+    """What a sentence adds to a question: the terms and numbers of `sentence` that the question lacks
+    (vague words, assertions and pronouns do not count)."""
     sentence = MARKER.sub(" ", sentence)
     asked = set(content_terms(question))
-    new_terms = [t for t in content_terms(sentence) if not term_present(t, asked) and t not in VAGUE_WORDS and t not in ASSERTING_WORDS]
+    new_terms = [t for t in content_terms(sentence) if not term_present(t, asked) and t not in VAGUE_WORDS | ASSERTING_WORDS | PRONOUNS]
     return new_terms + sorted(numbers_in(sentence) - numbers_in(question))

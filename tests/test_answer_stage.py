@@ -8,6 +8,7 @@ from newsrag.rag.answerability import FEATURES, AnswerabilityModel, candidate_sh
 from newsrag.rag.citations import CitationChecker
 from newsrag.rag.context import choose_context
 from newsrag.rag.evidence import Evidence, EvidenceSentence
+from newsrag.rag.naming import with_full_names
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import Specifics, adds_to_question, asked_kind, numbers_in
 from newsrag.rag.terms import TermWeights
@@ -20,6 +21,21 @@ WEIGHTS = TermWeights({}, 10)
 def test_numbers_are_compared_as_values_whichever_way_they_are_written():
     assert numbers_in("four hundred drones, 1,000 shells and twenty-five tanks") == {"400", "1000", "25"}
     assert numbers_in("the one that flew [2]") == set()  # a lone "one" is a pronoun; markers are not figures
+
+
+def test_a_figure_with_a_scale_word_is_the_same_figure_in_digits():
+    assert numbers_in("$12.6 million") == numbers_in("$12,600,000") == {"12600000"}
+    assert numbers_in("2.5 billion doses and five million") == {"2500000000", "5000000"}
+    assert Specifics.of("The card sold for $12.6 million [1].").missing_from("The card sold for $12,600,000.") == []
+    assert Specifics.of("The card sold for $12.7 million [1].").missing_from("The card sold for $12,600,000.") == ["12700000"]
+
+
+def test_a_count_of_the_names_a_sentence_lists_itself_needs_no_source():
+    source = "It is illegal to pump your own gas in New Jersey. A ban on self-service has been in place in Oregon."
+    listed = "New Jersey and Oregon are the two states where it is illegal to pump your own gas."
+    assert Specifics.of(listed).missing_from(source) == []
+    assert Specifics.of("New Jersey and Oregon are the three states with the ban.").missing_from(source) == ["3"]
+    assert Specifics.of("Iran and Russia signed two deals.").missing_from("Iran and Russia signed deals.") == ["2"]
 
 
 def test_an_invented_date_is_missing_from_a_source_that_only_names_the_month():
@@ -52,6 +68,34 @@ def test_a_restatement_is_not_an_answer_to_a_which_question():
     assert not adds_to_question(question, "The band headlined the Super Bowl halftime show [1].")
     assert adds_to_question(question, "Coldplay headlined the Super Bowl halftime show [1].")
     assert adds_to_question("Did Iran send missiles?", "Iran sent missiles [1].")  # yes/no: restating is fine
+    assert not adds_to_question("Who is next in line to the throne?", "He is next in line to the throne [1].")  # a pronoun names no one
+
+
+def test_a_sentence_that_only_restates_a_which_question_is_dropped_from_an_answer_that_names_it():
+    passages = [Passage("c", "a.txt", "NASA will launch a historic mission beyond the moon this month. The mission is called Artemis I.")]
+    question = "NASA will launch a historic mission beyond the moon this month. What is the mission called?"
+    result = CitationChecker(WEIGHTS).run(
+        "NASA will launch a historic mission beyond the moon this month [1]. The mission is called Artemis I [1].",
+        passages,
+        question=question,
+    )
+    assert result.text == "The mission is called Artemis I [1]."
+    assert any("only restates the question" in note for note in result.notes)
+    alone = CitationChecker(WEIGHTS).run("NASA will launch a historic mission beyond the moon this month [1].", passages, question=question)
+    assert alone.text == "NASA will launch a historic mission beyond the moon this month [1]."  # the caller judges it
+    yes_no = "Will NASA launch a historic mission beyond the moon this month?"
+    verdict = CitationChecker(WEIGHTS).run("NASA will launch a historic mission beyond the moon this month [1].", passages, question=yes_no)
+    assert verdict.text == "NASA will launch a historic mission beyond the moon this month [1]."  # restating answers a yes/no
+
+
+def test_a_name_is_given_in_full_on_first_reference_as_its_source_gives_it():
+    cited = {1: ["The Avalanche finish the playoffs with a record of 9-1."], 2: ["The two finalists: Colorado Avalanche"]}
+    answer = "The Avalanche won the Stanley Cup [1][2]. The Avalanche lost once [1]."
+    assert with_full_names(answer, cited) == "The Colorado Avalanche won the Stanley Cup [1][2]. The Avalanche lost once [1]."
+    titled = {1: ["U.S. Secretary of State Antony Blinken and Ukrainian President Volodymyr Zelensky met on Tuesday."]}
+    assert with_full_names("Zelensky met Blinken [1].", titled) == "President Volodymyr Zelensky met Blinken [1]."
+    assert with_full_names("Cheney lost [1].", {1: ["On Tuesday Cheney lost to Russia's Harriet Hageman."]}) == "Cheney lost [1]."
+    assert with_full_names("Cheney lost [2].", {1: ["Rep. Liz Cheney lost."]}) == "Cheney lost [2]."  # only what it cites
 
 
 def test_the_kind_of_specific_asked_for():
