@@ -5,7 +5,9 @@ gives the full name ("the Colorado Avalanche", "Rep. Liz Cheney"), later referen
 A small model shortens names it copies ("The Avalanche won ..."), which leaves a reader who has not
 followed the story guessing. Here the first mention of a name in an answer takes the longer form
 that a sentence it cites gives, when that form only adds capitalised words in front of it (a first
-name, a title, a place): "Avalanche" -> "Colorado Avalanche", never a different name.
+name, a title, a place): "Avalanche" -> "Colorado Avalanche", never a different name. A country
+("Israel") is its own full name: in a live blog's run-on text, "Kim Hjelmgaard Israel identified
+missiles" is a byline before it, not a longer name.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from newsrag.rag.citations import MARKER, answer_sentences, markers_in
-from newsrag.rag.specifics import MONTH, SENTENCE_OPENERS
+from newsrag.rag.specifics import MONTH, SENTENCE_OPENERS, is_place
 
 # A run of capitalised words ("Colorado Avalanche", "Rep. Liz Cheney", "U.S. Central Command").
 NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
@@ -39,8 +41,8 @@ def with_full_names(text: str, cited_sentences: Mapping[int, Sequence[str]]) -> 
         plain = MARKER.sub("", sentence)
         for words in _names(plain):
             name = " ".join(words)
-            if name.lower() in done:
-                continue
+            if name.lower() in done or is_place(name) or f"({name}" in plain:
+                continue  # a country is named in full already; "(UAVs)" defines an abbreviation
             done.add(name.lower())
             fuller = _fuller_form(words, sources)
             earlier = " ".join(out)

@@ -96,6 +96,13 @@ def test_a_name_is_given_in_full_on_first_reference_as_its_source_gives_it():
     assert with_full_names("Zelensky met Blinken [1].", titled) == "President Volodymyr Zelensky met Blinken [1]."
     assert with_full_names("Cheney lost [1].", {1: ["On Tuesday Cheney lost to Russia's Harriet Hageman."]}) == "Cheney lost [1]."
     assert with_full_names("Cheney lost [2].", {1: ["Rep. Liz Cheney lost."]}) == "Cheney lost [2]."  # only what it cites
+    byline = {1: ["Iran missiles launched toward Israel Kim Hjelmgaard Israel identified missiles launched from Iran."]}
+    assert with_full_names("Iran launched missiles at Israel [1].", byline) == "Iran launched missiles at Israel [1]."
+    defined = {1: ["Russians have been piloting Iranian UAVs."]}
+    assert (
+        with_full_names("Russians piloted unmanned aerial vehicles (UAVs) [1].", defined)
+        == "Russians piloted unmanned aerial vehicles (UAVs) [1]."
+    )
 
 
 def test_the_kind_of_specific_asked_for():
