@@ -16,10 +16,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from newsrag.rag.citations import MARKER, answer_sentences, markers_in
-from newsrag.rag.specifics import MONTH, SENTENCE_OPENERS, is_place
+from newsrag.rag.specifics import CAPITALISED_RUN, MONTH, SENTENCE_OPENERS, is_place
 
-# A run of capitalised words ("Colorado Avalanche", "Rep. Liz Cheney", "U.S. Central Command").
-NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 # Most words a full name may add in front of the answer's form of it.
 MAX_ADDED_WORDS = 2
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
@@ -56,7 +54,7 @@ def with_full_names(text: str, cited_sentences: Mapping[int, Sequence[str]]) -> 
 def _names(text: str) -> list[list[str]]:
     """The capitalised runs of `text` as word lists, without a leading opener ("The Avalanche" -> ["Avalanche"])."""
     runs = []
-    for match in NAME_RUN.finditer(text):
+    for match in CAPITALISED_RUN.finditer(text):
         words = _run_words(match.group(0))
         while words and (words[0].lower() in SENTENCE_OPENERS or _is_time(words[0])):
             words = words[1:]
@@ -71,7 +69,7 @@ def _fuller_form(words: list[str], sources: Sequence[str]) -> str | None:
     None when no source gives a longer one."""
     best: list[str] | None = None
     for source in sources:
-        for match in NAME_RUN.finditer(source):
+        for match in CAPITALISED_RUN.finditer(source):
             before = source[: match.start()].split()
             if before and before[-1].lower() in _JOINERS:
                 continue

@@ -38,6 +38,8 @@ MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 MONTH = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\b\.?", re.I)
 # A capitalised word: a name, or part of one ("Pantsir", "Kirby", "U.S.", "O'Brien").
 CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*[\w]")
+# A run of capitalised words: a name as a sentence writes it ("Colorado Avalanche", "Rep. Liz Cheney", "U.S.").
+CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 # Text in quotation marks, at least two words (single quoted words are often scare quotes).
 QUOTED = re.compile(r"[\"“]([^\"“”]{3,200}?)[\"”]")
 # Question words that ask for a specific (who/which/what/when/where/how many/how much).
@@ -90,7 +92,7 @@ SCALED_DIGITS = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)[\s-]+(" + "|".join(S
 
 
 def scaled_value(digits: str, scale: str) -> str:
-    """ "12.6", "million" -> "12600000": the figure a copy editor reads, however it is written."""
+    """The figure a copy editor reads, however it is written: "12.6", "million" -> "12600000"."""
     value = Decimal(digits.replace(",", "")) * SCALE_WORDS[scale.lower()]
     return number_value(format(value.normalize(), "f")) or ""
 
@@ -107,10 +109,8 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-# A name as a list writes it: capitalised words ("New Jersey", "U.S. Central Command").
-_LIST_NAME = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
 # Names listed with "and": "New Jersey and Oregon", "Iran, North Korea and China".
-NAME_LIST = re.compile(rf"\b{_LIST_NAME}(?:,\s+{_LIST_NAME})*,?\s+and\s+{_LIST_NAME}")
+NAME_LIST = re.compile(rf"\b{CAPITALISED_RUN.pattern}(?:,\s+{CAPITALISED_RUN.pattern})*,?\s+and\s+{CAPITALISED_RUN.pattern}")
 # A count that points back at a list: "the two states", "the three countries".
 POINTED_COUNT = re.compile(r"\bthe\s+(" + "|".join(_UNITS[2:]) + r"|[2-9])\b", re.I)
 
@@ -224,8 +224,6 @@ def adds_to_question(question: str, answer: str) -> bool:
 ASKS_FOR_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?(?:country|countries|nation|nations)\b", re.I)
 
 
-# A run of capitalised words, read whole for a country's name ("the United States", "Saudi Arabia", "U.S.").
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 # Longest country name read from a run, in words ("Bosnia and Herzegovina" is not read whole; its words are).
 _COUNTRY_WORDS = 3
 
@@ -236,7 +234,7 @@ def country_names(text: str) -> set[str]:
     "South Korea" -> "korea")."""
     text = MARKER.sub(" ", text)
     found = {name for name in Specifics.of(text).names if name in place_words()}
-    for run in _CAPITALISED_RUN.finditer(text):
+    for run in CAPITALISED_RUN.finditer(text):  # read whole: "the United States", "Saudi Arabia"
         words = [w.rstrip(",;:") for w in run.group(0).split()]
         words = [w.removesuffix("'s").removesuffix("’s") for w in words]
         for start in range(len(words)):
