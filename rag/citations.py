@@ -241,13 +241,14 @@ def _without_restatements(kept: list[tuple[str, list[int]]], question: str, note
     asked = split_sentences(question)
     if not asked or is_yes_no(asked[-1].text):
         return kept
-    adds = [bool(additions(question, claim)) or not content_terms(claim) for claim, _ in kept]
-    if not any(add for add, (claim, _) in zip(adds, kept) if content_terms(claim)):
+    claims = [bool(content_terms(claim)) for claim, _ in kept]  # connective phrases are no claims
+    restates = [is_claim and not additions(question, claim) for is_claim, (claim, _) in zip(claims, kept)]
+    if not any(is_claim and not restating for is_claim, restating in zip(claims, restates)):
         return kept  # nothing adds to the question: the caller decides whether that answers it
-    for add, (claim, _) in zip(adds, kept):
-        if not add:
+    for restating, (claim, _) in zip(restates, kept):
+        if restating:
             notes.append(f"dropped a sentence that only restates the question: {claim[:80]}")
-    return [item for add, item in zip(adds, kept) if add]
+    return [item for restating, item in zip(restates, kept) if not restating]
 
 
 def markers_to_sentence_end(text: str) -> str:

@@ -37,7 +37,7 @@ def with_full_names(text: str, cited_sentences: Mapping[int, Sequence[str]]) -> 
     for sentence in answer_sentences(text):
         sources = [s for n in markers_in(sentence) for s in cited_sentences.get(n, ())]
         plain = MARKER.sub("", sentence)
-        for words in _names(plain):
+        for _, words in _names(plain):
             name = " ".join(words)
             if name.lower() in done or is_place(name) or f"({name}" in plain:
                 continue  # a country is named in full already; "(UAVs)" defines an abbreviation
@@ -51,15 +51,16 @@ def with_full_names(text: str, cited_sentences: Mapping[int, Sequence[str]]) -> 
     return " ".join(out) if out else text
 
 
-def _names(text: str) -> list[list[str]]:
-    """The capitalised runs of `text` as word lists, without a leading opener ("The Avalanche" -> ["Avalanche"])."""
+def _names(text: str) -> list[tuple[int, list[str]]]:
+    """The capitalised runs of `text` as (offset, words), without a leading opener or time word
+    ("The Avalanche" -> ["Avalanche"]); runs left empty are skipped."""
     runs = []
     for match in CAPITALISED_RUN.finditer(text):
         words = _run_words(match.group(0))
         while words and (words[0].lower() in SENTENCE_OPENERS or _is_time(words[0])):
             words = words[1:]
         if words:
-            runs.append(words)
+            runs.append((match.start(), words))
     return runs
 
 
@@ -69,13 +70,10 @@ def _fuller_form(words: list[str], sources: Sequence[str]) -> str | None:
     None when no source gives a longer one."""
     best: list[str] | None = None
     for source in sources:
-        for match in CAPITALISED_RUN.finditer(source):
-            before = source[: match.start()].split()
+        for start, run in _names(source):
+            before = source[:start].split()
             if before and before[-1].lower() in _JOINERS:
                 continue
-            run = _run_words(match.group(0))
-            while run and (run[0].lower() in SENTENCE_OPENERS or _is_time(run[0])):
-                run = run[1:]
             if len(run) <= len(words) or run[len(run) - len(words) :] != words:
                 continue
             front = run[: len(run) - len(words)][-MAX_ADDED_WORDS:]

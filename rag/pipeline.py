@@ -412,9 +412,10 @@ class AnswerPipeline:
             Citation(n=n, passage=passages[index], sentences=verified.highlights.get(index, []))
             for n, index in enumerate(verified.cited, 1)
         ]
-        answer.answer = with_full_names(answer.answer, {c.n: c.sentences for c in answer.citations})
+        cited_sentences = {c.n: c.sentences for c in answer.citations}
+        answer.answer = with_full_names(answer.answer, cited_sentences)
         answer.answer = with_dates(answer.answer, {c.n: c.passage.published for c in answer.citations})
-        answer.claims = build_claims(answer.answer, {c.n: c.sentences for c in answer.citations})
+        answer.claims = build_claims(answer.answer, cited_sentences)
 
     def _backend(self, requested: str | None):
         """The backend to use and its LLM (None for extractive); falls back to extractive when the model is missing."""

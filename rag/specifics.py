@@ -210,6 +210,8 @@ ASSERTING_WORDS = frozenset(
 # Pronouns point back at a name; they never supply one ("Who is next in line?" -> "He is next in line").
 # Not "us": lower-cased, it is also the United States.
 PRONOUNS = frozenset(content_terms("he she him her his hers we our you your i me my they them their it its"))
+# Terms that never count as adding to a question.
+_NOT_ADDITIONS = VAGUE_WORDS | ASSERTING_WORDS | PRONOUNS
 
 
 def adds_to_question(question: str, answer: str) -> bool:
@@ -290,5 +292,5 @@ def additions(question: str, sentence: str) -> list[str]:
     (vague words, assertions and pronouns do not count)."""
     sentence = MARKER.sub(" ", sentence)
     asked = set(content_terms(question))
-    new_terms = [t for t in content_terms(sentence) if not term_present(t, asked) and t not in VAGUE_WORDS | ASSERTING_WORDS | PRONOUNS]
+    new_terms = [t for t in content_terms(sentence) if not term_present(t, asked) and t not in _NOT_ADDITIONS]
     return new_terms + sorted(numbers_in(sentence) - numbers_in(question))
