@@ -10,6 +10,7 @@ the decision to abstain.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from newsrag.rag.passage import Passage
 from newsrag.rag.series import listed_names
 from newsrag.rag.specifics import is_vague
 from newsrag.rag.terms import TermWeights, content_terms, entity_coverage, question_entities
+from newsrag.rag.timeframe import Timeframe
 from newsrag.settings import EvidenceSettings
 
 # The tuned numbers are settings (`EvidenceSettings`, newsrag/settings.py); this is the default.
@@ -40,6 +42,7 @@ class EvidenceSentence:
     entities: float = 1.0  # share of the question's names that the sentence (or its article's title) mentions
     repeats: bool = False  # says again what the conversation already said
     vague: bool = False  # adds nothing to the question but vague words
+    timely: float = 1.0  # 1, or `too_early_factor` for an article published before the time the question names
     settings: EvidenceSettings = field(default_factory=lambda: DEFAULT_SETTINGS, repr=False, compare=False)
 
     @property
@@ -49,7 +52,7 @@ class EvidenceSentence:
         base = (
             s.coverage_weight * self.coverage + s.context_weight * self.context_coverage + s.similarity_weight * max(self.similarity, 0.0)
         )
-        return base * self.entities * (s.repeat_factor if self.repeats else 1.0)
+        return base * self.entities * self.timely * (s.repeat_factor if self.repeats else 1.0)
 
 
 @dataclass
@@ -96,6 +99,30 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip(" \"'”’)]").endswith("?")
 
 
+def timeliness(passages: list[Passage], frame: Timeframe | None, too_early: float) -> list[float]:
+    """Per passage, the share of its sentences' scores kept for the time it was published.
+
+    An article cannot report what happened after it was published. When a question names a time
+    ("this week", "yesterday", "in April 2023") and some passage was published in it or later, a
+    sentence of an article published before it (the same kind of story from another year, or the
+    plans before the event) keeps only `too_early` of its score, an undated one halfway. Later
+    coverage keeps its whole score: it may look back on the time asked about.
+    """
+    if frame is None or frame.start is None or too_early >= 1.0:
+        return [1.0] * len(passages)
+    early = [_published_before(p.published, frame.start) for p in passages]
+    if not any(found is False for found in early):
+        return [1.0] * len(passages)
+    return [1.0 if found is False else (1.0 + too_early) / 2 if found is None else too_early for found in early]
+
+
+def _published_before(published: str, day: dt.date) -> bool | None:
+    try:
+        return dt.date.fromisoformat(published[:10]) < day
+    except ValueError:
+        return None  # undated or unreadable
+
+
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
@@ -114,7 +141,15 @@ class EvidenceSelector:
         self.weights = weights
         self.settings = settings
 
-    def run(self, question: str, passages: list[Passage], focus: str | None = None, said: str = "", read_series: bool = False) -> Evidence:
+    def run(
+        self,
+        question: str,
+        passages: list[Passage],
+        focus: str | None = None,
+        said: str = "",
+        read_series: bool = False,
+        frame: Timeframe | None = None,
+    ) -> Evidence:
         """Every usable sentence of the passages, scored and ranked, best first.
 
         `question` is the standalone question; `focus` the user's own words when it was
@@ -122,9 +157,11 @@ class EvidenceSelector:
         come from them); `said` what the conversation already answered. Only the sentences that
         share most words with the question are compared in meaning (`max_embedded_sentences`);
         with `read_series` (a list question), so is every sentence that lists names in a series
-        (rag/series.py): the list asked for often repeats few of the question's words.
+        (rag/series.py): the list asked for often repeats few of the question's words. `frame`:
+        the time the question names (rag/timeframe.py); see `timeliness`.
         """
         focus = focus if focus is not None else question
+        timely = timeliness(passages, frame, self.settings.too_early_factor)
         wanted = content_terms(question)
         emphasis = set(content_terms(focus)) if focus != question else set()
         entities = question_entities(focus)
@@ -159,6 +196,7 @@ class EvidenceSelector:
                         entities=entity_coverage(entities, terms | title_terms),
                         repeats=bool(said_terms) and len(terms & said_terms) >= self.settings.repeated_share * len(said_terms),
                         vague=is_vague(focus, text),
+                        timely=timely[p_index],
                         settings=self.settings,
                     )
                 )

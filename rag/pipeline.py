@@ -31,7 +31,7 @@ from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
 from newsrag.rag.specifics import adds_to_question, names_kind_asked
 from newsrag.rag.terms import StoreTermWeights
-from newsrag.rag.timeframe import parse_as_of, resolve
+from newsrag.rag.timeframe import Timeframe, parse_as_of, resolve
 from newsrag.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
@@ -220,9 +220,9 @@ class AnswerPipeline:
         Public so that evaluation measures exactly what answering uses (`newsrag eval calibrate`).
         """
         passages = self.retriever.run(standalone, top_k=top_k or self.settings.retrieval.top_k, filters=filters, as_of=as_of)
-        evidence = self._select_evidence(question, standalone, history, passages)
-        judged = _judged_question(question, standalone, history)
         frame = resolve(standalone, as_of) if as_of is not None else None
+        evidence = self._select_evidence(question, standalone, history, passages, frame=frame)
+        judged = _judged_question(question, standalone, history)
         verdict = self.answerability.run(judged, evidence, passages, self._term_weights(), frame)
         return passages, evidence, verdict
 
@@ -285,7 +285,8 @@ class AnswerPipeline:
                     extra.append(Passage.from_stored(chunk.chunk_id, chunk.text, chunk.metadata, 0.0))
                     have.add(chunk.chunk_id)
         passages.extend(extra)
-        return passages, self._select_evidence(question, standalone, history, passages, read_series=form == "list")
+        frame = resolve(standalone, as_of)
+        return passages, self._select_evidence(question, standalone, history, passages, read_series=form == "list", frame=frame)
 
     def _generate(self, job: AnswerJob) -> Iterator[StreamEvent]:
         """Write the answer (model or quotes), check it, complete it; yields tokens, returns the checked answer."""
@@ -378,16 +379,20 @@ class AnswerPipeline:
             return VerifiedAnswer(text="")
         return completed(verified)
 
-    def _select_evidence(self, question: str, standalone: str, history, passages: list[Passage], read_series: bool = False) -> Evidence:
+    def _select_evidence(
+        self, question: str, standalone: str, history, passages: list[Passage], read_series: bool = False, frame: Timeframe | None = None
+    ) -> Evidence:
         """Score sentences against the user's words; a follow-up adds the previous question's
         words (not the previous answer's, which the user has already read). When a model rewrote
         the follow-up ("What nickname was he known by?" -> "... was Viktor Bout known by?"), its
         rewrite is what the sentences must answer: it names whom "he" means."""
         if standalone == question or not history:
-            return self._selector().run(question, passages, read_series=read_series)
+            return self._selector().run(question, passages, read_series=read_series, frame=frame)
         previous_question, previous_answer = history[-1]
         focus = standalone if _judged_question(question, standalone, history) == standalone else question
-        return self._selector().run(f"{focus} {previous_question}", passages, focus=focus, said=previous_answer, read_series=read_series)
+        return self._selector().run(
+            f"{focus} {previous_question}", passages, focus=focus, said=previous_answer, read_series=read_series, frame=frame
+        )
 
     def _prompt(self, question: str, passages: list[Passage], blocks: list[ContextBlock]) -> tuple[list[int], str]:
         """Sources block of the chosen context, the passage of the best sentence first.

@@ -87,3 +87,39 @@ def test_an_abbreviated_month_is_the_month():
 
     assert content_terms("on Aug. 18 and Sept. 30") == content_terms("on August 18 and September 30")
     assert content_terms("Protesters mar the parade") == ["protest", "mar", "parad"]  # "mar" is a verb, not March
+
+
+def test_an_article_published_before_the_time_asked_about_counts_for_less(encoder):
+    import datetime as dt
+
+    from newsrag.rag.timeframe import resolve
+    from newsrag.settings import EvidenceSettings
+
+    passages = [
+        Passage("c0", "old", "The prime minister announced his resignation on Tuesday after a revolt.", published="2019-12-31"),
+        Passage(
+            "c1", "new", "Speaking outside Downing Street, Boris Johnson said he would step down as party leader.", published="2022-07-07"
+        ),
+        Passage("c2", "undated", "Aides said the government had weathered months of scandal before."),
+    ]
+    as_of = dt.date(2022, 7, 8)
+    weights = TermWeights({}, 10)
+
+    def run(question, factor, chosen=passages):
+        return EvidenceSelector(encoder, weights, EvidenceSettings(too_early_factor=factor)).run(
+            question, chosen, frame=resolve(question, as_of)
+        )
+
+    question = "Which prime minister announced his resignation this week?"
+    assert run(question, 1.0).sentences[0].passage == 0  # the old story shares the question's words: off (1.0), it leads
+    timed = run(question, 0.2)
+    assert timed.sentences[0].passage == 1  # this week's article leads
+    assert {s.passage: s.timely for s in timed.sentences} == {0: 0.2, 1: 1.0, 2: 0.6}  # before: the factor; undated: halfway
+    named = run("Which prime minister announced his resignation in July 2022?", 0.2)
+    assert {s.passage: s.timely for s in named.sentences} == {0: 0.2, 1: 1.0, 2: 0.6}  # a named month: the same
+    looking_back = run("Which prime minister announced his resignation in December 2019?", 0.2)
+    assert {s.passage: s.timely for s in looking_back.sentences} == {0: 1.0, 1: 1.0, 2: 0.6}  # later coverage may look back
+    any_time = run("Which prime minister announced his resignation?", 0.2)
+    assert all(s.timely == 1.0 for s in any_time.sentences)  # no time named: any time's news
+    nothing_new = run(question, 0.2, passages[:1] + passages[2:])
+    assert all(s.timely == 1.0 for s in nothing_new.sentences)  # no article of this week: nothing to prefer
