@@ -10,7 +10,6 @@ the decision to abstain.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +21,7 @@ from newsrag.rag.passage import Passage
 from newsrag.rag.series import listed_names
 from newsrag.rag.specifics import is_vague
 from newsrag.rag.terms import TermWeights, content_terms, entity_coverage, question_entities
-from newsrag.rag.timeframe import Timeframe
+from newsrag.rag.timeframe import Timeframe, published_before
 from newsrag.settings import EvidenceSettings
 
 # The tuned numbers are settings (`EvidenceSettings`, newsrag/settings.py); this is the default.
@@ -110,17 +109,10 @@ def timeliness(passages: list[Passage], frame: Timeframe | None, too_early: floa
     """
     if frame is None or frame.start is None or too_early >= 1.0:
         return [1.0] * len(passages)
-    early = [_published_before(p.published, frame.start) for p in passages]
+    early = [published_before(p.published, frame) for p in passages]
     if not any(found is False for found in early):
         return [1.0] * len(passages)
     return [1.0 if found is False else (1.0 + too_early) / 2 if found is None else too_early for found in early]
-
-
-def _published_before(published: str, day: dt.date) -> bool | None:
-    try:
-        return dt.date.fromisoformat(published[:10]) < day
-    except ValueError:
-        return None  # undated or unreadable
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

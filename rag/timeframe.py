@@ -145,8 +145,23 @@ def resolve(question: str, as_of: dt.date) -> Timeframe:
 
 def published_in(published: str, frame: Timeframe) -> bool | None:
     """Whether a publication date (YYYY-MM-DD) falls in the frame's window; None when undated or unreadable."""
-    try:
-        day = dt.date.fromisoformat(published[:10])
-    except ValueError:
+    day = _published_day(published)
+    if day is None:
         return None
     return frame.start is not None and frame.end is not None and frame.start <= day <= frame.end
+
+
+def published_before(published: str, frame: Timeframe) -> bool | None:
+    """Whether a publication date (YYYY-MM-DD) comes before the frame's window (False when the frame
+    has none); None when undated or unreadable."""
+    day = _published_day(published)
+    if day is None:
+        return None
+    return frame.start is not None and day < frame.start
+
+
+def _published_day(published: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(published[:10])
+    except ValueError:
+        return None
