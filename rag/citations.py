@@ -19,6 +19,7 @@ from newsrag.rag.claims import disputes, is_yes_no
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import Specifics, additions
 from newsrag.rag.terms import TermWeights, content_terms
+from newsrag.rag.timeframe import dateline_years
 from newsrag.settings import CitationSettings
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -72,7 +73,7 @@ class CitationChecker:
         if relevant is not None:
             passage_sentences = [relevant.get(i, []) for i in range(len(passages))]
         passage_terms = [
-            set(content_terms(p.title)).union(*(content_terms(s) for s in sentences)) if sentences else set()
+            set(content_terms(p.title)).union(*(content_terms(s) for s in sentences), _years_named(p, sentences)) if sentences else set()
             for p, sentences in zip(passages, passage_sentences)
         ]
         kept: list[tuple[str, list[int]]] = []
@@ -174,7 +175,8 @@ class CitationChecker:
         specifics = Specifics.of(claim)
         figures_allowed = not specifics.minus(question).names
         for i in [i for i, ok in enumerate(support) if ok]:
-            missing = specifics.missing_from(" ".join([passages[i].title, *passage_sentences[i]]), question, figures_allowed)
+            held = " ".join([passages[i].title, *passage_sentences[i], *_years_named(passages[i], passage_sentences[i])])
+            missing = specifics.missing_from(held, question, figures_allowed)
             if missing:
                 support[i] = False
                 if i in valid and notes is not None:
@@ -220,6 +222,11 @@ class CitationChecker:
             return None
         best = max(sentences, key=lambda s: self.weights.coverage(terms, set(content_terms(s))))
         return best if self.weights.coverage(terms, set(content_terms(best))) > 0 else None
+
+
+def _years_named(passage: Passage, sentences: list[str]) -> list[str]:
+    """The years the sentences name as "this year" or "last year", read against their article's date."""
+    return dateline_years(" ".join(sentences), passage.published)
 
 
 # "According to [1], X", "X, as stated in [2]", "according to sources and [1]": a model pointing at

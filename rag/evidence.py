@@ -21,7 +21,7 @@ from newsrag.rag.passage import Passage
 from newsrag.rag.series import listed_names
 from newsrag.rag.specifics import is_vague
 from newsrag.rag.terms import TermWeights, content_terms, entity_coverage, question_entities
-from newsrag.rag.timeframe import Timeframe, published_before
+from newsrag.rag.timeframe import Timeframe, dateline_years, published_before
 from newsrag.settings import EvidenceSettings
 
 # The tuned numbers are settings (`EvidenceSettings`, newsrag/settings.py); this is the default.
@@ -51,7 +51,8 @@ class EvidenceSentence:
         base = (
             s.coverage_weight * self.coverage + s.context_weight * self.context_coverage + s.similarity_weight * max(self.similarity, 0.0)
         )
-        return base * self.entities * self.timely * (s.repeat_factor if self.repeats else 1.0)
+        entities = s.entity_floor + (1.0 - s.entity_floor) * self.entities
+        return base * entities * self.timely * (s.repeat_factor if self.repeats else 1.0)
 
 
 @dataclass
@@ -163,7 +164,9 @@ class EvidenceSelector:
         for p_index, passage in enumerate(passages):
             sentences = [s.text for s in split_sentences(passage.text)]
             title_terms = set(content_terms(passage.title))
-            sentence_terms = [set(content_terms(s)) for s in sentences]
+            sentence_terms = [
+                {*content_terms(s), *dateline_years(s, passage.published)} for s in sentences
+            ]  # "this year" reads as its year
             for order, text in enumerate(sentences):
                 if (
                     len(text) < self.settings.min_sentence_chars

@@ -48,6 +48,9 @@ RELATIVE = [
     (re.compile(r"\b(this|past|last) (month)\b|\bweeks ago\b", re.I), 35),
     (re.compile(r"\b(this|past|last) year\b|\bmonths ago\b", re.I), 400),
 ]
+# "this year", "last year's vote", "next year": a year an article counts from its own date.
+DATELINE_YEAR = re.compile(r"\b(this|last|next)\s+year\b", re.I)
+_YEAR_STEP = {"this": 0, "last": -1, "next": 1}
 # Words that ask for the newest coverage without naming a span.
 RECENT = re.compile(r"\b(recent|recently|latest|newest|new|just|current|currently|now|ongoing)\b", re.I)
 
@@ -158,6 +161,20 @@ def published_before(published: str, frame: Timeframe) -> bool | None:
     if day is None:
         return None
     return frame.start is not None and day < frame.start
+
+
+def dateline_years(text: str, published: str) -> list[str]:
+    """The years that a sentence's relative year words name, counted from its article's date: "This
+    year's Nobel Peace Prize" in a story of 2022-10-07 names "2022", "which won the prize last year"
+    in one of 2023 names "2022" too. Empty for an undated article.
+
+    A reader resolves "last year" against the dateline; a question that names the year ("the 2022
+    prize") must find the sentence that says it in the article's own words.
+    """
+    day = _published_day(published) if DATELINE_YEAR.search(text) else None
+    if day is None:
+        return []
+    return list(dict.fromkeys(str(day.year + _YEAR_STEP[m.group(1).lower()]) for m in DATELINE_YEAR.finditer(text)))
 
 
 def _published_day(published: str) -> dt.date | None:

@@ -166,3 +166,14 @@ def test_a_new_speaker_needs_the_questions_figures_in_the_source():
     assert CHECKER.run(zelensky, passages, question=question).text == zelensky.replace("[2]", "[1]")  # October 2022: the question's time
     restated = "Russia launched Shahed-136 drones from Iran, which ordered 2,400 of them [1]."
     assert CHECKER.run(restated, passages, question="Did Russia order 2,400 drones from Iran?").text == restated  # no new name
+
+
+def test_a_year_is_held_by_an_article_that_says_this_year_or_last_year():
+    said_last_year = "The Center for Civil Liberties, which won the Nobel Peace Prize last year, praised the choice."
+    claim = "The Center for Civil Liberties won the 2022 Nobel Peace Prize [1]."
+    dated = [Passage("c", "d.txt", said_last_year, title="Peace prize", published="2023-10-06")]
+    assert CHECKER.run(claim, dated).text == claim  # read against its dateline, "last year" is 2022
+    a_year_late = [Passage("c", "d.txt", said_last_year, title="Peace prize", published="2024-10-11")]
+    assert CHECKER.run(claim, a_year_late).text == ""  # there it is 2023: the claim's year is not in the source
+    undated = [Passage("c", "d.txt", said_last_year, title="Peace prize")]
+    assert CHECKER.run(claim, undated).text == ""  # no date: no year

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from newsrag.rag.condense import condense_by_rule, condense_with_llm, needs_context, rewrite_holds
 from newsrag.rag.evidence import EvidenceSelector
 from newsrag.rag.passage import Passage
@@ -123,3 +125,33 @@ def test_an_article_published_before_the_time_asked_about_counts_for_less(encode
     assert all(s.timely == 1.0 for s in any_time.sentences)  # no time named: any time's news
     nothing_new = run(question, 0.2, passages[:1] + passages[2:])
     assert all(s.timely == 1.0 for s in nothing_new.sentences)  # no article of this week: nothing to prefer
+
+
+def test_a_sentence_that_answers_without_the_questions_names_keeps_most_of_its_score(encoder):
+    from newsrag.settings import EvidenceSettings
+
+    passages = [
+        Passage("c0", "answer", "Finland said on Tuesday it would close its last coal-fired power plant in April."),
+        Passage("c1", "naming", "Nordic governments have argued about energy prices for years."),
+    ]
+    question = "Which Nordic country announced it will close its last coal plant?"
+    weights = TermWeights({}, 10)
+
+    def run(floor):
+        return EvidenceSelector(encoder, weights, EvidenceSettings(entity_floor=floor)).run(question, passages)
+
+    gated = run(0.0)
+    assert [s.entities for s in sorted(gated.sentences, key=lambda s: s.passage)] == [0.0, 1.0]  # the answer lacks "Nordic"
+    assert next(s.score for s in gated.sentences if s.passage == 0) == 0.0  # as a gate, the name wipes the answer out
+    floored = run(0.75)
+    assert floored.sentences[0].passage == 0  # as a share, the sentence that answers leads
+    ignored = next(s.score for s in run(1.0).sentences if s.passage == 0)
+    assert floored.sentences[0].score == pytest.approx(0.75 * ignored)  # three quarters of what it scores without the names
+
+
+def test_this_year_in_an_article_counts_as_the_year_it_was_published(encoder):
+    text = "This year's Nobel Peace Prize went to an activist and two rights groups."
+    passages = [Passage("c0", "dated", text, published="2022-10-07"), Passage("c1", "undated", text)]
+    evidence = EvidenceSelector(encoder, TermWeights({}, 10)).run("Who won the 2022 Nobel Peace Prize?", passages)
+    coverage = {s.passage: s.coverage for s in evidence.sentences}
+    assert coverage[0] > coverage[1]  # dated 2022, "this year" names the question's year; undated, it names none
