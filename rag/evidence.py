@@ -42,6 +42,7 @@ class EvidenceSentence:
     repeats: bool = False  # says again what the conversation already said
     vague: bool = False  # adds nothing to the question but vague words
     timely: float = 1.0  # 1, or `too_early_factor` for an article published before the time the question names
+    entity_floor: float = 0.0  # share kept when it names none of the question's names (see `EvidenceSelector.run`)
     settings: EvidenceSettings = field(default_factory=lambda: DEFAULT_SETTINGS, repr=False, compare=False)
 
     @property
@@ -51,7 +52,7 @@ class EvidenceSentence:
         base = (
             s.coverage_weight * self.coverage + s.context_weight * self.context_coverage + s.similarity_weight * max(self.similarity, 0.0)
         )
-        entities = s.entity_floor + (1.0 - s.entity_floor) * self.entities
+        entities = self.entity_floor + (1.0 - self.entity_floor) * self.entities
         return base * entities * self.timely * (s.repeat_factor if self.repeats else 1.0)
 
 
@@ -158,6 +159,10 @@ class EvidenceSelector:
         wanted = content_terms(question)
         emphasis = set(content_terms(focus)) if focus != question else set()
         entities = question_entities(focus)
+        # One name sets the scene ("Which Ivy League school ...?"): the sentence that answers may leave it out.
+        # Two or more are the parties whose dealings are asked about ("What has Iran supplied to China?"): a
+        # sentence naming only one of them is about other dealings, and keeps only that share of its score.
+        entity_floor = self.settings.entity_floor if len(entities) < 2 else 0.0
         said_terms = set(content_terms(said))
         scored: list[EvidenceSentence] = []
         seen: set[tuple[str, str]] = set()
@@ -192,6 +197,7 @@ class EvidenceSelector:
                         repeats=bool(said_terms) and len(terms & said_terms) >= self.settings.repeated_share * len(said_terms),
                         vague=is_vague(focus, text),
                         timely=timely[p_index],
+                        entity_floor=entity_floor,
                         settings=self.settings,
                     )
                 )

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from newsrag.index.keyword import TOKEN_PATTERN, stemmer
-from newsrag.index.places import capitals
+from newsrag.index.places import capitals, place_words
 from newsrag.rag.timeframe import MONTH_NAMES, WEEKDAYS
 
 TOKEN = re.compile(TOKEN_PATTERN)
@@ -179,6 +179,20 @@ def calendar_terms() -> frozenset[str]:
 SET_ASIDE = re.compile(r"\b(?:apart from|aside from|besides|other than|except for|excluding)\b([^,;?]*)([,;]?)", re.I)
 
 
+# Where a sentence begins: the text's start, or after a full stop, question or exclamation mark.
+_SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+)[\"'“‘(]*$")
+
+
+def _opens_sentence(text: str, match: re.Match[str]) -> bool:
+    """Whether a capitalised word is capitalised only because it opens a sentence ("Approximately how
+    many ...", "Rising inflation has ..."): one word, capitalised at its first letter alone, and no
+    country or continent ("Iran has ..." names Iran). A copy editor reads the capital as grammar."""
+    word = match.group(0)
+    if " " in word or not word[1:].islower() or not _SENTENCE_START.search(text[: match.start()]):
+        return False
+    return word.lower().rstrip("'’s") not in place_words()
+
+
 def _without_set_aside(question: str) -> str:
     """The question without the names it sets aside: a clause closed by a comma ("Apart from X in Y,
     ...") loses its names, otherwise only the first name after the words that set it aside goes."""
@@ -197,7 +211,10 @@ def question_entities(question: str) -> list[list[str]]:
     months and weekdays are times, not names (rag/timeframe.py reads them), and names the question
     sets aside ("apart from ...") are not asked about."""
     entities = []
-    for match in ENTITY.finditer(_without_set_aside(question)):
+    text = _without_set_aside(question)
+    for match in ENTITY.finditer(text):
+        if _opens_sentence(text, match):
+            continue
         terms = [t for t in content_terms(match.group(0)) if t not in calendar_terms()]
         if terms:
             entities.append(terms)

@@ -147,6 +147,10 @@ def test_a_sentence_that_answers_without_the_questions_names_keeps_most_of_its_s
     assert floored.sentences[0].passage == 0  # as a share, the sentence that answers leads
     ignored = next(s.score for s in run(1.0).sentences if s.passage == 0)
     assert floored.sentences[0].score == pytest.approx(0.75 * ignored)  # three quarters of what it scores without the names
+    parties = EvidenceSelector(encoder, weights, EvidenceSettings(entity_floor=0.75)).run(
+        "What weapons has Finland supplied to Estonia?", [Passage("c2", "other", "Finland has supplied artillery shells to Latvia.")]
+    )
+    assert [(s.entities, s.entity_floor) for s in parties.sentences] == [(0.5, 0.0)]  # two names are parties: half of them, half the score
 
 
 def test_this_year_in_an_article_counts_as_the_year_it_was_published(encoder):
@@ -155,3 +159,11 @@ def test_this_year_in_an_article_counts_as_the_year_it_was_published(encoder):
     evidence = EvidenceSelector(encoder, TermWeights({}, 10)).run("Who won the 2022 Nobel Peace Prize?", passages)
     coverage = {s.passage: s.coverage for s in evidence.sentences}
     assert coverage[0] > coverage[1]  # dated 2022, "this year" names the question's year; undated, it names none
+
+
+def test_a_capital_that_only_opens_a_sentence_is_not_a_name():
+    assert question_entities("Approximately how many cases are in the United States?") == [["unit", "state"]]
+    assert question_entities("Rising prices hit the US. Which item rose most?") == [["us"]]
+    assert question_entities("Iran has given Russia drones. What else?") == [["iran"], ["russia"]]  # a country opening a sentence
+    assert question_entities("NASA released images. What did they show?") == [["nasa"]]  # an acronym is a name anywhere
+    assert question_entities("Tennis star Serena Williams began her final act. Where?") == [["serena", "william"]]
