@@ -190,7 +190,7 @@ def _opens_sentence(text: str, match: re.Match[str]) -> bool:
     word = match.group(0)
     if " " in word or not word[1:].islower() or not _SENTENCE_START.search(text[: match.start()]):
         return False
-    return word.lower().rstrip("'’s") not in place_words()
+    return word.lower().removesuffix("'s").removesuffix("’s") not in place_words()
 
 
 def _without_set_aside(question: str) -> str:

@@ -165,5 +165,6 @@ def test_a_capital_that_only_opens_a_sentence_is_not_a_name():
     assert question_entities("Approximately how many cases are in the United States?") == [["unit", "state"]]
     assert question_entities("Rising prices hit the US. Which item rose most?") == [["us"]]
     assert question_entities("Iran has given Russia drones. What else?") == [["iran"], ["russia"]]  # a country opening a sentence
+    assert question_entities("Honduras's leader spoke. What did he say?") == [["hondura"]]  # a country ending in s, possessive
     assert question_entities("NASA released images. What did they show?") == [["nasa"]]  # an acronym is a name anywhere
     assert question_entities("Tennis star Serena Williams began her final act. Where?") == [["serena", "william"]]
