@@ -216,14 +216,15 @@ class EvidenceSettings(BaseModel):
     # RealTime QA half A 0.735 / 0.735 / 0.735 / 0.750 / 0.750, written half A 0.860 / 0.860 / 0.875
     # / 0.861 / 0.840; held-back half B at 0 and 0.75: RealTime QA 0.776 / 0.776, written 0.681 /
     # 0.743. Before, the share was a gate (0): "Dartmouth College announced it was eliminating student
-    # loans" scored nothing for "Which Ivy League school ...?". It applies to a question's lone name;
-    # two or more are its parties and stay a gate (rag/evidence.py). README "Names as a share".
+    # loans" scored nothing for "Which Ivy League school ...?". It ranks what the model reads for
+    # every question; two names or more are also parties, a gate for judging whether the question is
+    # answered at all (rag/evidence.py `Evidence.judged`). README "Names as a share" and "Parties".
     entity_floor: float = Field(
         0.75,
         ge=0,
         le=1,
-        description="Score share a sentence keeps when it does not name the question's one name (its title counts too), so "
-        "the name weighs in without wiping out a sentence that answers; two names or more are parties and stay a gate",
+        description="Score share a sentence keeps when it names none of the question's names (its title counts too), so "
+        "the names weigh in without wiping out a sentence that answers; two names or more judge answerability as a gate",
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.claims import disputes, is_yes_no
 from newsrag.rag.passage import Passage
-from newsrag.rag.specifics import Specifics, additions
+from newsrag.rag.specifics import Specifics, about_other_dealings, additions
 from newsrag.rag.terms import TermWeights, content_terms
 from newsrag.rag.timeframe import dateline_years
 from newsrag.settings import CitationSettings
@@ -120,7 +120,12 @@ class CitationChecker:
                 for i in range(len(passages)):
                     if len(supported) >= self.settings.max_sources_per_claim:
                         break
-                    if support[i] and passage_sentences[i] and passages[i].doc_id not in seen_docs:
+                    if (
+                        support[i]
+                        and passage_sentences[i]
+                        and passages[i].doc_id not in seen_docs
+                        and corroborates(claim, passages[i], passage_sentences[i])
+                    ):
                         supported.append(i)
                         seen_docs.add(passages[i].doc_id)
             words = " ".join(terms)
@@ -132,6 +137,7 @@ class CitationChecker:
             said[words] = len(kept)
             kept.append((claim, supported))
         kept = _without_restatements(kept, question, notes)
+        kept = _without_other_dealings(kept, question, notes)
         verified = self._renumber(kept, passage_sentences, notes)
         verified.removed, verified.trimmed = removed, trimmed
         return verified
@@ -224,6 +230,19 @@ class CitationChecker:
         return best if self.weights.coverage(terms, set(content_terms(best))) > 0 else None
 
 
+def corroborates(claim: str, passage: Passage, sentences: list[str]) -> bool:
+    """Whether another article holds every specific of a claim in its own words, dateline included.
+
+    Why: the first source a claim cites is the one it rests on, and the user's own words may
+    supply its setting ("In 2023, who won ...?" answered from a story dated then). A second source
+    is cited to say the same thing again, so it must say all of it: "Narges Mohammadi won the 2023
+    Nobel Peace Prize [1][2]" cannot cite, as [2], a story of 2022 on her earlier awards. Its
+    dateline counts (a story of 2023 holds "in 2023"); the question does not.
+    """
+    held = " ".join([passage.title, *sentences, *_years_named(passage, sentences), passage.published[:4]])
+    return not Specifics.of(claim).missing_from(held)
+
+
 def _years_named(passage: Passage, sentences: list[str]) -> list[str]:
     """The years the sentences name as "this year" or "last year", read against their article's date."""
     return dateline_years(" ".join(sentences), passage.published)
@@ -256,6 +275,21 @@ def _without_restatements(kept: list[tuple[str, list[int]]], question: str, note
         if restating:
             notes.append(f"dropped a sentence that only restates the question: {claim[:80]}")
     return [item for restating, item in zip(restates, kept) if not restating]
+
+
+def _without_other_dealings(kept: list[tuple[str, list[int]]], question: str, notes: list[str]) -> list[tuple[str, list[int]]]:
+    """The checked sentences without those about dealings other than the ones asked about
+    (`about_other_dealings`): a true sentence about Iran's drones for Russia is no answer to what
+    Iran supplied China, and left in, it reads as one."""
+    if not question:
+        return kept
+    out = []
+    for claim, cited in kept:
+        if about_other_dealings(question, claim):
+            notes.append(f"dropped a sentence about other dealings than those asked about: {claim[:80]}")
+            continue
+        out.append((claim, cited))
+    return out
 
 
 def markers_to_sentence_end(text: str) -> str:

@@ -10,7 +10,7 @@ the decision to abstain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -62,10 +62,27 @@ class Evidence:
 
     sentences: list[EvidenceSentence] = field(default_factory=list)  # best first
     settings: EvidenceSettings = field(default_factory=lambda: DEFAULT_SETTINGS, repr=False)
+    parties: bool = False  # the question names two or more: whether the collection answers it, they decide
 
     @property
     def best_score(self) -> float:
         return self.sentences[0].score if self.sentences else 0.0
+
+    def judged(self) -> "Evidence":
+        """The evidence by which to judge whether the question is answered at all (rag/answerability.py).
+
+        A question that names two parties or more ("What has Iran supplied to China?") asks about
+        their dealings: a sentence naming only one of them is about other dealings, and may not
+        make the question answerable ("Iran has been a crucial supplier of attack drones for
+        Russia"). Here the names are a gate: each sentence keeps only the share of the names it
+        holds. What the model reads first is ranked with `entity_floor` all the same: the sentence
+        that answers may name a party by a word the question does not use, and the citation check
+        holds every name of the answer to its source.
+        """
+        if not self.parties:
+            return self
+        gated = sorted((replace(s, entity_floor=0.0) for s in self.sentences), key=lambda s: s.score, reverse=True)
+        return Evidence(sentences=gated, settings=self.settings)
 
     def bearing(self) -> list[EvidenceSentence]:
         """The sentences that bear on the question (`relevant_share` of the best score), best first."""
@@ -159,10 +176,9 @@ class EvidenceSelector:
         wanted = content_terms(question)
         emphasis = set(content_terms(focus)) if focus != question else set()
         entities = question_entities(focus)
-        # One name sets the scene ("Which Ivy League school ...?"): the sentence that answers may leave it out.
-        # Two or more are the parties whose dealings are asked about ("What has Iran supplied to China?"): a
-        # sentence naming only one of them is about other dealings, and keeps only that share of its score.
-        entity_floor = self.settings.entity_floor if len(entities) < 2 else 0.0
+        # The names set the scene ("Which Ivy League school ...?"): the sentence that answers may leave them out.
+        # Two or more are parties besides, and judge whether the question is answered at all (`Evidence.judged`).
+        entity_floor = self.settings.entity_floor
         said_terms = set(content_terms(said))
         scored: list[EvidenceSentence] = []
         seen: set[tuple[str, str]] = set()
@@ -212,7 +228,7 @@ class EvidenceSelector:
         for sentence, similarity in zip(embedded, self._similarities(question, [s.text for s in embedded])):
             sentence.similarity = float(similarity)
         embedded.sort(key=lambda s: s.score, reverse=True)
-        return Evidence(sentences=embedded, settings=self.settings)
+        return Evidence(sentences=embedded, settings=self.settings, parties=len(entities) >= 2)
 
     def _similarities(self, question: str, sentences: list[str]) -> np.ndarray:
         vectors = self.encoder.encode([question, *sentences], batch_size=64)

@@ -223,7 +223,7 @@ class AnswerPipeline:
         frame = resolve(standalone, as_of) if as_of is not None else None
         evidence = self._select_evidence(question, standalone, history, passages, frame=frame)
         judged = _judged_question(question, standalone, history)
-        verdict = self.answerability.run(judged, evidence, passages, self._term_weights(), frame)
+        verdict = self.answerability.run(judged, evidence.judged(), passages, self._term_weights(), frame)
         return passages, evidence, verdict
 
     def context(self, evidence: Evidence, passages: list[Passage]) -> list[ContextBlock]:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from newsrag.index.places import is_country, place_words
-from newsrag.rag.terms import content_terms, term_present
+from newsrag.rag.terms import content_terms, government_names, name_present, term_present
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
@@ -267,6 +267,33 @@ def is_place(name: str) -> bool:
 def new_countries(text: str, known: str) -> set[str]:
     """The country names (ISO 3166, index/places.py) that `text` names and `known` does not."""
     return Specifics(set(), set(), country_names(text), []).minus(known).names
+
+
+def about_other_dealings(question: str, claim: str) -> bool:
+    """Whether a claim, asked about the dealings between the two countries a question names, is about
+    other dealings: it leaves one of them out and names a country the question does not.
+
+    Why: "What weapons has Iran supplied to China?" is not answered by "Iran has been a crucial
+    supplier of attack drones for Russia", though every word of it is in its source. A country
+    counts by its capital when the question uses it as a government ("Has Tehran sent drones to
+    Moscow?" is answered by "Iran sent drones to Russia"). A claim that names no other country
+    ("Tehran denied it") may be one side of the story, and stays.
+    """
+    governments = government_names(question)
+    parties = {tuple(content_terms(name)) for name in country_names(question)} | {(term,) for term in governments}
+    parties.discard(())
+    if len(parties) != 2:
+        return False  # three or more set a scene ("How has North Korea justified siding with Russia over Ukraine?")
+    said = set(content_terms(MARKER.sub(" ", claim)))
+    if all(_names_government(party, said) for party in parties):
+        return False
+    asked = set(content_terms(question))
+    return any(not _names_government(tuple(content_terms(name)), asked) for name in country_names(claim))
+
+
+def _names_government(name: tuple[str, ...], present: set[str]) -> bool:
+    """Whether `present` names a country (by its terms) or its capital, or a capital or its country."""
+    return bool(name) and all(name_present(term, present, frozenset([term])) for term in name)
 
 
 def names_kind_asked(question: str, answer: str) -> bool:

@@ -65,6 +65,50 @@ def test_corroborating_articles_are_cited_too_when_asked():
     assert both.text == "Iran has supplied Russia with Shahed drones [1][2]." and both.cited == [0, 1]  # never the unrelated [3]
 
 
+def test_a_corroborating_article_holds_every_specific_of_the_claim_itself():
+    claim = "Narges Mohammadi won the 2023 Nobel Peace Prize, the committee announced in Oslo [1]."
+    passages = [
+        Passage(
+            "c1", "2023.txt", "Narges Mohammadi won the 2023 Nobel Peace Prize, the committee announced in Oslo.", published="2023-10-06"
+        ),
+        Passage(
+            "c2",
+            "2022.txt",
+            "This year's Nobel Peace Prize went to Ales Bialiatski, the committee announced in Oslo.",
+            published="2022-10-07",
+        ),
+        Passage(
+            "c3",
+            "later.txt",
+            "This year's Nobel Peace Prize went to Narges Mohammadi, the committee announced in Oslo.",
+            published="2023-10-07",
+        ),
+    ]
+    question = "Who won the 2023 Nobel Peace Prize, and where was Narges Mohammadi?"
+    checked = CitationChecker(TermWeights({}, 10), corroborate=True).run(claim, passages, question=question)
+    assert checked.text == "Narges Mohammadi won the 2023 Nobel Peace Prize, the committee announced in Oslo [1][2]."
+    assert checked.cited == [0, 2]  # the question vouches for the first source's setting, not a second's: never the 2022 story
+
+
+def test_a_sentence_about_other_dealings_is_no_answer():
+    passages = [
+        Passage("c1", "a.txt", "Iran has been a crucial supplier of attack drones for Russia.", title="Drones"),
+        Passage("c2", "b.txt", "Tehran denied that it had sent missiles. Iran sent missiles to Venezuela in May.", title="Missiles"),
+    ]
+    checker = CitationChecker(TermWeights({}, 10))
+    asked_china = checker.run(
+        "Iran has been a crucial supplier of attack drones for Russia [1].", passages, question="What weapons has Iran supplied to China?"
+    )
+    assert asked_china.text == "" and "other dealings" in asked_china.notes[-1]  # true, and no answer: Russia is not China
+    asked_russia = checker.run(
+        "Iran has been a crucial supplier of attack drones for Russia [1].", passages, question="What has Iran given Russia?"
+    )
+    assert asked_russia.text == "Iran has been a crucial supplier of attack drones for Russia [1]."
+    both = "Tehran denied that it had sent missiles [2]. Iran sent missiles to Venezuela in May [2]."
+    by_capitals = checker.run(both, passages, question="Has Tehran delivered missiles to Moscow?")
+    assert by_capitals.text == "Tehran denied that it had sent missiles [1]."  # a party's denial is one side; Venezuela is not Moscow
+
+
 def test_a_source_named_in_words_becomes_a_marker_at_the_sentence_end():
     from newsrag.rag.citations import markers_to_sentence_end
 

@@ -150,7 +150,11 @@ def test_a_sentence_that_answers_without_the_questions_names_keeps_most_of_its_s
     parties = EvidenceSelector(encoder, weights, EvidenceSettings(entity_floor=0.75)).run(
         "What weapons has Finland supplied to Estonia?", [Passage("c2", "other", "Finland has supplied artillery shells to Latvia.")]
     )
-    assert [(s.entities, s.entity_floor) for s in parties.sentences] == [(0.5, 0.0)]  # two names are parties: half of them, half the score
+    read = parties.sentences[0]
+    assert (read.entities, read.entity_floor, parties.parties) == (0.5, 0.75, True)  # read with the floor, like any sentence
+    judged = parties.judged().sentences[0]
+    assert judged.score == pytest.approx(0.5 * read.score / 0.875)  # judged with two names as parties: half of them, half the score
+    assert floored.judged() is floored  # one name sets the scene for judging too
 
 
 def test_this_year_in_an_article_counts_as_the_year_it_was_published(encoder):
