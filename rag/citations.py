@@ -72,10 +72,11 @@ class CitationChecker:
         passage_sentences = [[s.text for s in split_sentences(p.text)] for p in passages]
         if relevant is not None:
             passage_sentences = [relevant.get(i, []) for i in range(len(passages))]
-        passage_terms = [
-            set(content_terms(p.title)).union(*(content_terms(s) for s in sentences), _years_named(p, sentences)) if sentences else set()
+        held = [
+            " ".join([p.title, *sentences, *dateline_years(" ".join(sentences), p.published)])
             for p, sentences in zip(passages, passage_sentences)
         ]
+        passage_terms = [set(content_terms(text)) if sentences else set() for text, sentences in zip(held, passage_sentences)]
         kept: list[tuple[str, list[int]]] = []
         said: dict[str, int] = {}  # each claim as words -> its place in `kept`
         notes: list[str] = []
@@ -92,11 +93,11 @@ class CitationChecker:
                 if claim and not valid:
                     kept.append((claim, []))  # a connective phrase with no claim to check
                 continue
-            support = self._checked_support(claim, terms, passages, passage_terms, passage_sentences, question, valid, notes)
+            support = self._checked_support(claim, terms, held, passage_terms, passage_sentences, question, valid, notes)
             if not any(support):  # the sentence as written is unsupported: keep its longest leading part that a passage holds
                 for part in leading_parts(claim):
                     part_terms = content_terms(part)
-                    part_support = self._checked_support(part, part_terms, passages, passage_terms, passage_sentences, question)
+                    part_support = self._checked_support(part, part_terms, held, passage_terms, passage_sentences, question)
                     if any(part_support):
                         notes.append(f"cut an unsupported part of a sentence: {claim[len(part) - 1 :][:80]}")
                         trimmed.append(claim)
@@ -124,7 +125,7 @@ class CitationChecker:
                         support[i]
                         and passage_sentences[i]
                         and passages[i].doc_id not in seen_docs
-                        and corroborates(claim, passages[i], passage_sentences[i])
+                        and corroborates(claim, f"{held[i]} {passages[i].published[:4]}")
                     ):
                         supported.append(i)
                         seen_docs.add(passages[i].doc_id)
@@ -161,15 +162,17 @@ class CitationChecker:
         self,
         claim: str,
         terms: list[str],
-        passages: list[Passage],
+        held: list[str],
         passage_terms: list[set[str]],
         passage_sentences: list[list[str]],
         question: str,
         valid: Sequence[int] = (),
         notes: list[str] | None = None,
     ) -> list[bool]:
-        """Whether each passage supports the claim: its words (`_support`) and all its specifics.
-        A cited passage that lacks a specific is noted (in `notes`, when given).
+        """Whether each passage supports the claim: its words (`_support`) and all its specifics, in
+        `held` (per passage: its title, the sentences that may support a claim, and the years that
+        "this year" or "last year" name from its date). A cited passage that lacks a specific is
+        noted (in `notes`, when given).
 
         The question's own specifics need not be in the passage ("In October 2022, Zelensky said
         ..." cited to an article dated then). But a claim that names someone or something the
@@ -181,8 +184,7 @@ class CitationChecker:
         specifics = Specifics.of(claim)
         figures_allowed = not specifics.minus(question).names
         for i in [i for i, ok in enumerate(support) if ok]:
-            held = " ".join([passages[i].title, *passage_sentences[i], *_years_named(passages[i], passage_sentences[i])])
-            missing = specifics.missing_from(held, question, figures_allowed)
+            missing = specifics.missing_from(held[i], question, figures_allowed)
             if missing:
                 support[i] = False
                 if i in valid and notes is not None:
@@ -230,22 +232,17 @@ class CitationChecker:
         return best if self.weights.coverage(terms, set(content_terms(best))) > 0 else None
 
 
-def corroborates(claim: str, passage: Passage, sentences: list[str]) -> bool:
+def corroborates(claim: str, held: str) -> bool:
     """Whether another article holds every specific of a claim in its own words, dateline included.
 
     Why: the first source a claim cites is the one it rests on, and the user's own words may
     supply its setting ("In 2023, who won ...?" answered from a story dated then). A second source
     is cited to say the same thing again, so it must say all of it: "Narges Mohammadi won the 2023
     Nobel Peace Prize [1][2]" cannot cite, as [2], a story of 2022 on her earlier awards. Its
-    dateline counts (a story of 2023 holds "in 2023"); the question does not.
+    dateline counts (a story of 2023 holds "in 2023"); the question does not. `held`: the article's
+    title, its sentences that may support a claim, and the years of its dateline.
     """
-    held = " ".join([passage.title, *sentences, *_years_named(passage, sentences), passage.published[:4]])
     return not Specifics.of(claim).missing_from(held)
-
-
-def _years_named(passage: Passage, sentences: list[str]) -> list[str]:
-    """The years the sentences name as "this year" or "last year", read against their article's date."""
-    return dateline_years(" ".join(sentences), passage.published)
 
 
 # "According to [1], X", "X, as stated in [2]", "according to sources and [1]": a model pointing at
