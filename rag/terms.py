@@ -138,13 +138,18 @@ LOCATIVE = frozenset("in at near outside inside around across throughout within 
 
 def government_names(question: str) -> frozenset[str]:
     """The terms of the capitals and countries a question names as governments: every one it names,
-    except where a place word comes before it ("Has Tehran sent drones to Moscow?" -> tehran and
-    moscow; "the strike on the consulate in Damascus" -> none)."""
-    words = re.findall(r"[\w'’.-]+", question)
+    except where a place word comes before it or a capitalised word after it ("Has Tehran sent
+    drones to Moscow?" -> tehran and moscow; "the strike on the consulate in Damascus", "the Beijing
+    Winter Olympics", "The Washington Post" -> none: a place, or the first word of a longer name)."""
+    matches = list(re.finditer(r"[\w'’.-]+", question))
     found = set()
-    for index, word in enumerate(words):
-        terms = content_terms(word)
-        if len(terms) == 1 and terms[0] in _metonyms() and (index == 0 or words[index - 1].lower() not in LOCATIVE):
+    for index, match in enumerate(matches):
+        terms = content_terms(match.group(0))
+        if len(terms) != 1 or terms[0] not in _metonyms():
+            continue
+        after_place = index > 0 and matches[index - 1].group(0).lower() in LOCATIVE
+        opens_a_name = re.match(r" [A-Z]", question[match.end() :]) is not None and not match.group(0).endswith(("'s", "’s"))
+        if not after_place and not opens_a_name:
             found.add(terms[0])
     return frozenset(found)
 

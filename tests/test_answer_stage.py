@@ -378,3 +378,14 @@ def test_a_capital_after_a_place_word_is_a_place_not_a_government():
     assert government_names("Who struck the consulate in Damascus?") == frozenset()
     assert government_names("What did Damascus say about the strike?") == {"damascus"}
     assert government_names("Has Tehran sent drones to Moscow?") == {"tehran", "moscow"}
+
+
+def test_a_capital_that_opens_a_longer_name_is_no_government():
+    from newsrag.rag.specifics import about_other_dealings
+    from newsrag.rag.terms import government_names
+
+    question = "Who accused Russia of having 'hijacked' the Beijing Winter Olympics over the doping case?"
+    assert government_names(question) == {"russia"}  # the Games are named after the city, not its government
+    assert government_names("What did The Washington Post report about Moscow's drones?") == {"moscow"}
+    assert government_names("What did sanctions on Russia, Iran and China cost?") == {"russia", "iran", "china"}  # a list, not a name
+    assert not about_other_dealings(question, "The US Anti-Doping Agency accused Russia of having hijacked the competition.")
