@@ -76,8 +76,9 @@ class Evidence:
         make the question answerable ("Iran has been a crucial supplier of attack drones for
         Russia"). Here the names are a gate: each sentence keeps only the share of the names it
         holds. What the model reads first is ranked with `entity_floor` all the same: the sentence
-        that answers may name a party by a word the question does not use, and the citation check
-        holds every name of the answer to its source.
+        that answers may name a party by a word the question does not use, the citation check
+        holds every name of the answer to its source, and it drops a sentence about other dealings
+        (rag/specifics.py `about_other_dealings`).
         """
         if not self.parties:
             return self
