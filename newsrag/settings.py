@@ -218,7 +218,7 @@ class EvidenceSettings(BaseModel):
     # 0.743. Before, the share was a gate (0): "Dartmouth College announced it was eliminating student
     # loans" scored nothing for "Which Ivy League school ...?". It ranks what the model reads for
     # every question; two names or more are also parties, a gate for judging whether the question is
-    # answered at all (rag/evidence.py `Evidence.judged`). README "Names as a share" and "Parties".
+    # answered at all (rag/evidence.py `Evidence.judged`). README "Names as a share", "Names rank".
     entity_floor: float = Field(
         0.75,
         ge=0,
