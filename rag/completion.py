@@ -166,16 +166,26 @@ class AnswerCompleter:
         question's."""
         form = form or question_form(question)
         if form == "list":
-            return self._complete_list(question, text, evidence, passages)
+            return self._complete_list(question, text, evidence, passages, weights)
         if form == "yes_no":
             return self._state_sides(question, text, evidence, passages, weights)
         return Completion(text)
 
     # ----- lists --------------------------------------------------------------------------------
-    def _complete_list(self, question: str, text: str, evidence: Evidence, passages: list[Passage]) -> Completion:
+    def _complete_list(
+        self, question: str, text: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None
+    ) -> Completion:
         """Add, best first, each relevant sentence that names a further item: for "which" and "who"
         questions a name the answer lacks (the items of "which countries" are names), otherwise
         content words the answer lacks.
+
+        An item from another article than the one that answers best must name, in itself or in its
+        article's headline, the question's most specific name (its rarest in the archive): asked
+        what steps a company took in a country, another company's steps in that country are
+        another story, however well they match the rest of the question. The yes/no reports of
+        `_state_sides` keep the same rule. A series of the names asked for is the list itself,
+        wherever it is; a question naming three or more is left alone: it asks about several
+        dealings at once, and no one name is its subject.
 
         A list the sources give as a series of names (rag/series.py) is the list asked for: once one
         is in the answer, sentences that merely name something else are not added after it."""
@@ -193,6 +203,8 @@ class AnswerCompleter:
         # list, unless the question counts more ("which four ...")
         nouns = asked_nouns(question) if wants_names and not wants_countries and passages else set()
         best_article = _best_article(evidence, passages)
+        subject = _most_specific_name(question, weights) if len(question_entities(question)) <= 2 else []
+        governments = government_names(question)
         enough = max(2, _asked_count(question))
         listed = wants_names and any(len(self._series_items(s.text, question, min_items=2)) >= enough for s in split_sentences(plain))
         for sentence in self._list_candidates(question, evidence, passages, series):
@@ -209,7 +221,10 @@ class AnswerCompleter:
                 continue  # lists again what the answer lists
             if wants_names and not self._new_names(sentence.text, named, wants_countries):
                 continue
-            if nouns and not in_series and passages[sentence.passage].doc_id != best_article:
+            elsewhere = bool(passages) and passages[sentence.passage].doc_id != best_article
+            if elsewhere and not in_series and not _names_any(subject, sentence.text, passages[sentence.passage].title, governments):
+                continue  # another story's item: it names none of what the question is most specifically about
+            if nouns and not in_series and elsewhere:
                 pair = len(self._series_items(sentence.text, question, named, min_items=2)) >= 2  # "X and Y were also freed"
                 if not pair and not names_one_of(sentence.text, named, nouns, self.item_noun_window):
                     continue  # another article's sentence on the topic that names none of the things asked about

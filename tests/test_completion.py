@@ -354,3 +354,29 @@ def test_an_intensifier_in_a_yes_no_question_is_no_word_of_the_claim():
     assert completed.text == ""  # nothing bears on it
     completed = COMPLETER.run("Has Iran actually delivered ballistic missiles to Russia?", "", evidence, _passages("x"), weights)
     assert "delivered ballistic missiles" in completed.text
+
+
+def test_a_list_takes_from_other_articles_only_items_that_name_what_the_question_is_most_specifically_about():
+    from newsrag.rag.terms import TermWeights
+
+    passages = [
+        Passage(chunk_id="c0", doc_id="d0", text="", title="Fjordmat scales back in Norland"),
+        Passage(chunk_id="c1", doc_id="d0", text="", title="Fjordmat scales back in Norland"),
+        Passage(chunk_id="c2", doc_id="d1", text="", title="Brewers leave Norland"),
+        Passage(chunk_id="c3", doc_id="d2", text="", title="Fjordmat halts imports"),
+    ]
+    evidence = _evidence(
+        (0, "Fjordmat said it would stop all advertising in Norland.", 0.9),
+        (1, "It will also halt sales of its Krisp and Malta brands in Norland.", 0.8),  # the best article: the company need not be named
+        (2, "The brewer said it would stop all production and sales in Norland.", 0.8),  # another company's steps
+        (3, "The company suspended all capital investment and non-essential imports into Norland.", 0.7),  # its headline names it
+    )
+    rarity = TermWeights({"fjordmat": 2, "norland": 30}, 40)  # every article of this archive names the country
+    question = "What steps did Fjordmat take to scale back its business in Norland?"
+    completed = COMPLETER.run(question, "Fjordmat said it would stop all advertising in Norland [1].", evidence, passages, rarity)
+    assert "Krisp and Malta" in completed.text
+    assert "capital investment" in completed.text
+    assert "brewer" not in completed.text
+    # Three names or more: no one name is the subject, and the other article's item stays
+    three = "What steps did Fjordmat and Lakemilk take to scale back their business in Norland?"
+    assert "brewer" in COMPLETER.run(three, "Fjordmat said it would stop all advertising in Norland [1].", evidence, passages, rarity).text
