@@ -96,6 +96,7 @@ class AnswerJob:
     timings: dict[str, float]
     began: float  # time.perf_counter() when writing began
     checked_only: bool = False  # borderline evidence: only a model answer that passes every check stands, nothing is quoted
+    said: str = ""  # a follow-up's previous answer: what the reader has already been told
     _wide: dict[str, Evidence] = field(default_factory=dict)
 
     def wide_evidence(self, form: str | None = None) -> Evidence:
@@ -198,6 +199,7 @@ class AnswerPipeline:
                 timings=timings,
                 began=generate_began,
                 checked_only=not verdict.answerable,
+                said=history[-1][1] if history else "",
             )
             verified = yield from self._generate(job)
             self._fill(answer, verified, job.passages)
@@ -344,7 +346,7 @@ class AnswerPipeline:
         notes.extend(verified.notes)
 
         def answers(candidate: VerifiedAnswer) -> bool:  # names something the question lacks, of the kind it asks for
-            return adds_to_question(question, candidate.text) and names_kind_asked(question, candidate.text)
+            return adds_to_question(question, candidate.text, job.said) and names_kind_asked(question, candidate.text)
 
         if job.checked_only:  # borderline evidence: the model's answer stands only if the whole of it passes every check
             if not verified.removed and not verified.trimmed and verified.cited and answers(verified) and not MODEL_ABSTAINS.search(draft):

@@ -43,7 +43,10 @@ CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 # Text in quotation marks, at least two words (single quoted words are often scare quotes).
 QUOTED = re.compile(r"[\"“]([^\"“”]{3,200}?)[\"”]")
 # Question words that ask for a specific (who/which/what/when/where/how many/how much).
-ASKS_FOR_SPECIFIC = re.compile(r"^\s*(?:who|whom|whose|which|what|when|where|how (?:many|much|long|old|far))\b", re.I)
+# A follow-up may open with a conjunction: "And what total did ...?" asks for a specific all the same.
+ASKS_FOR_SPECIFIC = re.compile(
+    r"^\s*(?:(?:and|but|so|then)\s+)?(?:who|whom|whose|which|what|when|where|how (?:many|much|long|old|far))\b", re.I
+)
 # Capitalised words that open sentences without naming anything.
 SENTENCE_OPENERS = frozenset(
     "a an the this that these those it its in on at as after before during according by for from "
@@ -214,12 +217,16 @@ PRONOUNS = frozenset(content_terms("he she him her his hers we our you your i me
 _NOT_ADDITIONS = VAGUE_WORDS | ASSERTING_WORDS | PRONOUNS
 
 
-def adds_to_question(question: str, answer: str) -> bool:
+def adds_to_question(question: str, answer: str, said: str = "") -> bool:
     """Whether `answer` names something the question does not: always true unless the question
-    asks for a specific (who / which / what / when / where / how many) and the answer only restates it."""
+    asks for a specific (who / which / what / when / where / how many) and the answer only restates it.
+
+    `said` is what the conversation has already answered (a follow-up's previous answer): asked
+    "And what total did the Pentagon later put on it?" after "At least $11.3 billion", the same
+    $11.3 billion again tells the reader nothing they have not read."""
     if not ASKS_FOR_SPECIFIC.search(question):
         return True
-    return bool(additions(question, answer))
+    return bool(additions(f"{question} {MARKER.sub(' ', said)}", answer))
 
 
 # "Which country", "which countries hosting American forces", "what nations": the answer names countries.

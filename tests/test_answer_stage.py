@@ -71,6 +71,15 @@ def test_a_restatement_is_not_an_answer_to_a_which_question():
     assert not adds_to_question("Who is next in line to the throne?", "He is next in line to the throne [1].")  # a pronoun names no one
 
 
+def test_a_follow_up_is_not_answered_by_what_the_previous_answer_said():
+    said = "At least $11.3 billion in munitions, according to Pentagon estimates reviewed by lawmakers [1]."
+    question = "And what total did the Pentagon later put on the cost of the war?"  # a conjunction first: still asks for one
+    repeated = "The Pentagon put the cost of the war at least $11.3 billion, according to estimates reviewed by lawmakers [2]."
+    assert adds_to_question(question, repeated)  # new to the question alone
+    assert not adds_to_question(question, repeated, said)
+    assert adds_to_question(question, "Pentagon chief Pete Hegseth said $25 billion reflects the total cost [1].", said)
+
+
 def test_a_sentence_that_only_restates_a_which_question_is_dropped_from_an_answer_that_names_it():
     passages = [Passage("c", "a.txt", "NASA will launch a historic mission beyond the moon this month. The mission is called Artemis I.")]
     question = "NASA will launch a historic mission beyond the moon this month. What is the mission called?"
