@@ -27,7 +27,7 @@ from newsrag.index.instructions import looks_like_instruction
 from newsrag.index.places import is_country
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.citations import MARKER, attach_markers
-from newsrag.rag.claims import BARE_VERDICT, dispute_opening, disputes, is_yes_no, shares_topic, speaker_of
+from newsrag.rag.claims import BARE_VERDICT, common_words, dispute_opening, disputes, is_yes_no, shares_topic, speaker_of
 from newsrag.rag.evidence import Evidence, EvidenceSentence
 from newsrag.rag.passage import Passage
 from newsrag.rag.series import MIN_ITEMS, listed_names
@@ -333,19 +333,24 @@ class AnswerCompleter:
         plain = _plain(text)
         reports: list[tuple[int, str]] = []
         seen_docs: set[str] = set()
-        topic = set(content_terms(question))
+        topic, lower = set(content_terms(question)), common_words(question)
         specific = _most_specific_name(question, weights)
         governments = government_names(question)
         for sentence in self._relevant(evidence):
             doc = passages[sentence.passage].doc_id
-            if len(reports) >= self.side_sources or doc in seen_docs or sentence.text in plain or not shares_topic(topic, sentence.text):
+            if (
+                len(reports) >= self.side_sources
+                or doc in seen_docs
+                or sentence.text in plain
+                or not shares_topic(topic, sentence.text, lower)
+            ):
                 continue
             if not _names_any(specific, sentence.text, passages[sentence.passage].title, governments):
                 continue  # another story's report: it names none of what the question is most specifically about
             seen_docs.add(doc)
             reports.append((sentence.passage, sentence.text))
         claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
-        voices = self._other_voices(topic, plain, [*reports, *claim], evidence, passages, specific, governments)
+        voices = self._other_voices(question, plain, [*reports, *claim], evidence, passages, specific, governments)
         denials = self._denials(question, plain, evidence, passages, specific, governments)
         added = _distinct(plain, list(dict.fromkeys([*reports, *claim, *voices, *denials])), evidence.settings.near_duplicate)
         if denials or any(disputes(s) for _, s in reports):
@@ -388,7 +393,7 @@ class AnswerCompleter:
 
     def _other_voices(
         self,
-        topic: set[str],
+        question: str,
         plain: str,
         reports: list[tuple[int, str]],
         evidence: Evidence,
@@ -408,11 +413,12 @@ class AnswerCompleter:
             if (who := speaker_of(sentence.text))
         }
         voices: list[tuple[int, str]] = []
+        topic, lower = set(content_terms(question)), common_words(question)
         for sentence in self._relevant(evidence):
             who = speaker_of(sentence.text)
             if len(voices) >= self.side_sources:
                 break
-            if who is None or who.lower() in heard or sentence.text in plain or not shares_topic(topic, sentence.text):
+            if who is None or who.lower() in heard or sentence.text in plain or not shares_topic(topic, sentence.text, lower):
                 continue
             if not _names_any(names, sentence.text, passages[sentence.passage].title, governments):
                 continue
@@ -444,7 +450,7 @@ class AnswerCompleter:
         side whatever words it uses: its reporter put it there as the reply ("Both North Korea and
         Russia have previously denied the U.S. allegations about weapons" answers a report of a
         munitions deal, with none of its words)."""
-        topic = set(content_terms(question))
+        topic, lower = set(content_terms(question)), common_words(question)
         parties = question_entities(question)
         best_article = _best_article(evidence, passages)
         score = {(s.passage, s.text): s.score for s in evidence.sentences}
@@ -458,7 +464,7 @@ class AnswerCompleter:
                     continue
                 seen.add(key)
                 read = " ".join(sentences[max(order - 1, 0) : order + 1])  # "... no independent assessment of that assertion"
-                on_topic = shares_topic(topic, read) and _names_any(names, read, passage.title, governments)
+                on_topic = shares_topic(topic, read, lower) and _names_any(names, read, passage.title, governments)
                 if on_topic or (passage.doc_id == best_article and _denied_by_a_party(sentence, parties, governments)):
                     found[(index, sentence)] = score.get((index, sentence), 0.0)
         ranked: list[tuple[int, str]] = []

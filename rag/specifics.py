@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from newsrag.index.places import is_country, place_words
-from newsrag.rag.terms import content_terms, government_names, name_present, term_present
+from newsrag.rag.terms import PRONOUNS, content_terms, government_names, name_present, term_present
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
@@ -210,9 +210,6 @@ ASSERTING_WORDS = frozenset(
     )
 )
 
-# Pronouns point back at a name; they never supply one ("Who is next in line?" -> "He is next in line").
-# Not "us": lower-cased, it is also the United States.
-PRONOUNS = frozenset(content_terms("he she him her his hers we our you your i me my they them their it its"))
 # Terms that never count as adding to a question.
 _NOT_ADDITIONS = VAGUE_WORDS | ASSERTING_WORDS | PRONOUNS
 

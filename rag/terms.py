@@ -46,6 +46,13 @@ def content_terms(text: str) -> list[str]:
     return stemmer().stemWords(words) if words else []
 
 
+# Personal pronouns, as content terms. They point back at a name and never supply one ("Who is next
+# in line?" -> "He is next in line"), and "he" and "his" do not make two sentences about the same
+# thing: rules that count words one by one leave them out (the keyword index keeps them; a rarity
+# weight makes them count for little). Not "us": lower-cased, it is also the United States.
+PRONOUNS = frozenset(content_terms("he she him her his hers we our you your i me my they them their it its"))
+
+
 class TermWeights:
     """Inverse document frequency of stemmed terms in the collection's keyword index.
 
@@ -185,7 +192,7 @@ SET_ASIDE = re.compile(r"\b(?:apart from|aside from|besides|other than|except fo
 
 
 # Where a sentence begins: the text's start, or after a full stop, question or exclamation mark.
-_SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+)[\"'“‘(]*$")
+SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+)[\"'“‘(]*$")
 
 
 def _opens_sentence(text: str, match: re.Match[str]) -> bool:
@@ -193,7 +200,7 @@ def _opens_sentence(text: str, match: re.Match[str]) -> bool:
     many ...", "Rising inflation has ..."): one word, capitalised at its first letter alone, and no
     country or continent ("Iran has ..." names Iran). A copy editor reads the capital as grammar."""
     word = match.group(0)
-    if " " in word or not word[1:].islower() or not _SENTENCE_START.search(text[: match.start()]):
+    if " " in word or not word[1:].islower() or not SENTENCE_START.search(text[: match.start()]):
         return False
     return word.lower().removesuffix("'s").removesuffix("’s") not in place_words()
 

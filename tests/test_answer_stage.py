@@ -248,6 +248,23 @@ def test_a_disputed_yes_no_question_gets_both_sides_and_no_bare_yes():
     assert undisputed == "Russia has helped Iran launch satellites [1]."
 
 
+def test_a_doubt_that_shares_only_pronouns_with_the_answer_is_not_its_other_side():
+    from newsrag.rag.claims import shares_topic, with_disputes
+    from newsrag.rag.terms import content_terms
+
+    question = "Which minister said he would resign if his budget failed?"
+    answer = "Finance Minister Ana Costa said she would resign if her budget failed [1]."
+    aside = "Silva said he did not believe his party had made up its mind on the election."
+    assert not shares_topic(set(content_terms(f"{question} {answer}")), aside)  # "he", "his", "made up": no topic
+    assert with_disputes(answer, [(1, aside)], question) == answer
+    doubt = "Costa's allies doubt the budget can pass without the resignation threat."
+    assert "allies doubt the budget can pass" in with_disputes(answer, [(1, doubt)], question)  # on the topic: budget, resign
+    # a word capitalised because it opens the sentence is no name when the question writes it in lower case
+    asked, said = "Did Minister Costa speak directly with the rebels?", "Officials say the minister phoned rebel envoys [1]."
+    denial = "Speaking on the radio, Costa denied she had ever called them directly."
+    assert "Costa denied she had ever called them directly" in with_disputes(said, [(1, denial)], asked)
+
+
 # ----- dates in answers ------------------------------------------------------------------------
 def test_sentences_from_articles_of_different_months_say_when():
     from newsrag.rag.dating import with_dates
