@@ -44,6 +44,7 @@ from newsrag.rag.specifics import (
     number_value,
 )
 from newsrag.rag.terms import (
+    PRONOUNS,
     TermWeights,
     calendar_terms,
     content_terms,
@@ -325,7 +326,12 @@ class AnswerCompleter:
         self, question: str, text: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None
     ) -> Completion:
         """Drop restatements of the question; add the best report of each of the best articles, what
-        the sources say in the claim's own words, other speakers, and the denials on the topic."""
+        the sources say in the claim's own words, other speakers, and the denials on the topic.
+
+        A report from another article than the one that answers best must speak of the claim in its
+        own rarest words (`claim_words`), like `_claim_reports`: asked whether a police force was
+        scrapped, another article's sentence on what that police force once did is on the topic
+        and no report on the claim."""
         kept = [
             s.text for s in split_sentences(text) if additions(question, BARE_VERDICT.sub("", s.text, count=1))
         ]  # "Yes, <the question> [1]." asserts what was asked
@@ -336,6 +342,8 @@ class AnswerCompleter:
         topic, lower = set(content_terms(question)), common_words(question)
         specific = _most_specific_name(question, weights)
         governments = government_names(question)
+        best_article = _best_article(evidence, passages)
+        key = claim_words(question, weights) if weights is not None else []
         for sentence in self._relevant(evidence):
             doc = passages[sentence.passage].doc_id
             if (
@@ -347,6 +355,8 @@ class AnswerCompleter:
                 continue
             if not _names_any(specific, sentence.text, passages[sentence.passage].title, governments):
                 continue  # another story's report: it names none of what the question is most specifically about
+            if doc != best_article and not holds_claim(sentence.text, key):
+                continue  # another article's report on the topic that does not speak of the claim itself
             seen_docs.add(doc)
             reports.append((sentence.passage, sentence.text))
         claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
@@ -368,13 +378,7 @@ class AnswerCompleter:
         report that the forest burned does not. The claim's words are the question's words
         that are not names, times, numbers or intensifiers ("actually"); the rarest `CLAIM_WORDS` of them must all be there.
         """
-        names = {t for words in question_entities(question) for t in words}
-        claim = [
-            t
-            for t in dict.fromkeys(content_terms(question))
-            if t not in names and not t.isdigit() and t not in calendar_terms() and t not in ASSERTING_WORDS
-        ]  # "has X actually done Y?" asks whether X did Y: "actually" is no word of the claim
-        key = sorted(claim, key=weights.weight, reverse=True)[:CLAIM_WORDS]
+        key = claim_words(question, weights)
         if not key:
             return []
         found: list[tuple[int, str]] = []
@@ -385,8 +389,7 @@ class AnswerCompleter:
                 break
             if doc in docs or sentence.vague or sentence.text in plain:
                 continue
-            terms = set(content_terms(sentence.text))
-            if all(term_present(k, terms) for k in key):
+            if holds_claim(sentence.text, key):
                 found.append((sentence.passage, sentence.text))
                 docs.add(doc)
         return found
@@ -478,6 +481,24 @@ class AnswerCompleter:
     def _relevant(self, evidence: Evidence) -> list[EvidenceSentence]:
         """The evidence sentences that bear on the question (by the rule every supporting sentence meets), best first."""
         return [s for s in evidence.bearing() if not s.vague]
+
+
+def claim_words(question: str, weights: TermWeights) -> list[str]:
+    """A yes/no question's claim in its rarest `CLAIM_WORDS` words: the question's words that are
+    not names, times, numbers or intensifiers ("has X actually done Y?" asks whether X did Y)."""
+    names = {t for words in question_entities(question) for t in words}
+    claim = [
+        t
+        for t in dict.fromkeys(content_terms(question))
+        if t not in names and t not in PRONOUNS and not t.isdigit() and t not in calendar_terms() and t not in ASSERTING_WORDS
+    ]
+    return sorted(claim, key=weights.weight, reverse=True)[:CLAIM_WORDS]
+
+
+def holds_claim(sentence: str, key: list[str]) -> bool:
+    """Whether a sentence holds every word of a claim's `claim_words` (true for an empty claim)."""
+    terms = set(content_terms(sentence))
+    return all(term_present(k, terms) for k in key)
 
 
 _WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]")

@@ -380,3 +380,20 @@ def test_a_list_takes_from_other_articles_only_items_that_name_what_the_question
     # Three names or more: no one name is the subject, and the other article's item stays
     three = "What steps did Fjordmat and Lakemilk take to scale back their business in Norland?"
     assert "brewer" in COMPLETER.run(three, "Fjordmat said it would stop all advertising in Norland [1].", evidence, passages, rarity).text
+
+
+def test_a_yes_no_answer_takes_from_other_articles_only_reports_that_speak_of_the_claim_itself():
+    from newsrag.rag.terms import TermWeights
+
+    passages = _passages(
+        "Officials in Norland said on Monday that the road police had not been disbanded.",
+        "Members of the Norland road police stopped the reporter's car at a checkpoint in 2019.",  # the topic, not the claim
+        "A minister said last week that the road police would be disbanded by the spring.",  # the claim in its own words
+    )
+    evidence = _evidence(*((i, passage.text, score) for i, (passage, score) in enumerate(zip(passages, (0.9, 0.8, 0.7)))))
+    rarity = TermWeights({"disband": 2, "road": 10, "polic": 12, "norland": 30}, 40)
+    question = "Was the Norland road police disbanded?"
+    completed = COMPLETER.run(question, "", evidence, passages, rarity)
+    assert "had not been disbanded" in completed.text  # the article that answers best: its report
+    assert "would be disbanded by the spring" in completed.text
+    assert "checkpoint" not in completed.text
