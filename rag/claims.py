@@ -168,20 +168,20 @@ def build_claims(text: str, highlights: dict[int, list[str]]) -> list[Claim]:
     return claims
 
 
-def shares_topic(terms: set[str], sentence: str, claim_words: frozenset[str] | None = None) -> bool:
+def shares_topic(terms: set[str], sentence: str, common: frozenset[str] | None = None) -> bool:
     """Whether a sentence is about the claim: it shares two of the claim's content words that are
     not names. Names alone ("Iran", "Russia") do not make a topic: in an archive about two
     countries every sentence names both; nor do pronouns (`PRONOUNS`): "Biden said he did not
     believe ..." is not about whatever else "he" did.
 
-    A capitalised word is a name, except, when `claim_words` (`common_words` of the claim) are
-    given, a word capitalised only because it opens a sentence that the claim writes in lower
-    case: "Speaking to CNN, Bremmer said Musk told him directly ..." speaks of speaking directly."""
+    A capitalised word is a name, except, when `common` (`common_words` of the claim) is given, a
+    word capitalised only because it opens a sentence that the claim writes in lower case:
+    "Speaking to CNN, Bremmer said Musk told him directly ..." speaks of speaking directly."""
     names: set[str] = set()
     for match in CAPITALISED_WORD.finditer(sentence):
         found = content_terms(match.group(0))
-        grammar = claim_words is not None and SENTENCE_START.search(sentence[: match.start()]) is not None
-        if not (grammar and found and all(t in claim_words for t in found)):
+        grammar = common is not None and SENTENCE_START.search(sentence[: match.start()]) is not None
+        if not (grammar and found and all(t in common for t in found)):
             names.update(found)
     other = set(content_terms(sentence)) - names - PRONOUNS
     return sum(1 for t in terms if t not in names and t not in PRONOUNS and term_present(t, other)) >= 2
@@ -204,11 +204,11 @@ def with_disputes(text: str, candidates: list[tuple[int, str]], question: str) -
 
     plain = MARKER.sub("", text)
     claim_terms = set(content_terms(f"{plain} {question}"))
-    claim_words = common_words(f"{plain} {question}")
+    common = common_words(f"{plain} {question}")
     added = [
         attach_markers(sentence, [passage + 1])
         for passage, sentence in candidates
-        if disputes(sentence) and sentence not in plain and shares_topic(claim_terms, sentence, claim_words)
+        if disputes(sentence) and sentence not in plain and shares_topic(claim_terms, sentence, common)
     ]
     if not added and not any(disputes(s.text) for s in split_sentences(plain)):
         return text
