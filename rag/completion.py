@@ -359,8 +359,8 @@ class AnswerCompleter:
                 continue  # another article's report on the topic that does not speak of the claim itself
             seen_docs.add(doc)
             reports.append((sentence.passage, sentence.text))
-        claim = self._claim_reports(question, plain, evidence, passages, weights) if weights is not None else []
-        voices = self._other_voices(question, plain, [*reports, *claim], evidence, passages, specific, governments)
+        claim = self._claim_reports(key, plain, evidence, passages)
+        voices = self._other_voices(topic, lower, plain, [*reports, *claim], evidence, passages, specific, governments)
         denials = self._denials(question, plain, evidence, passages, specific, governments)
         added = _distinct(plain, list(dict.fromkeys([*reports, *claim, *voices, *denials])), evidence.settings.near_duplicate)
         if denials or any(disputes(s) for _, s in reports):
@@ -368,17 +368,15 @@ class AnswerCompleter:
             text = text[:1].upper() + text[1:]
         return Completion(_joined(text, added), added)
 
-    def _claim_reports(
-        self, question: str, plain: str, evidence: Evidence, passages: list[Passage], weights: TermWeights
-    ) -> list[tuple[int, str]]:
+    def _claim_reports(self, key: list[str], plain: str, evidence: Evidence, passages: list[Passage]) -> list[tuple[int, str]]:
         """The sentences that speak of the claim itself, in its own rarest words, one per article.
 
         "Was the fire started by lightning?" is about "started by lightning": the sentence that says
         who blamed lightning answers it, however little else it shares with the question, and a
         report that the forest burned does not. The claim's words are the question's words
-        that are not names, times, numbers or intensifiers ("actually"); the rarest `CLAIM_WORDS` of them must all be there.
+        that are not names, times, numbers or intensifiers ("actually"); the rarest `CLAIM_WORDS` of them
+        (`key`, from `claim_words`; empty without the store's rarity) must all be there.
         """
-        key = claim_words(question, weights)
         if not key:
             return []
         found: list[tuple[int, str]] = []
@@ -396,7 +394,8 @@ class AnswerCompleter:
 
     def _other_voices(
         self,
-        question: str,
+        topic: set[str],
+        lower: frozenset[str],
         plain: str,
         reports: list[tuple[int, str]],
         evidence: Evidence,
@@ -408,7 +407,8 @@ class AnswerCompleter:
         other side" ("Trump said the sites were obliterated" beside "an intelligence assessment said").
         Like a denial, the voice names what the question is most specifically about (`names`), in its
         sentence or its article's title: a report on another country's shipments shares the words
-        "sent" and "ship" with a question about an arms shipment, and is not its other side."""
+        "sent" and "ship" with a question about an arms shipment, and is not its other side. `topic`
+        and `lower` are the question's terms and its lower-case words (`shares_topic`)."""
         heard = {
             who.lower()
             for text in [plain, *(s for _, s in reports)]
@@ -416,7 +416,6 @@ class AnswerCompleter:
             if (who := speaker_of(sentence.text))
         }
         voices: list[tuple[int, str]] = []
-        topic, lower = set(content_terms(question)), common_words(question)
         for sentence in self._relevant(evidence):
             who = speaker_of(sentence.text)
             if len(voices) >= self.side_sources:
