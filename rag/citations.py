@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsrag.index.sentences import split_sentences
-from newsrag.rag.claims import disputes, is_yes_no
+from newsrag.rag.claims import asked_speaker, disputes, is_yes_no, names_word
 from newsrag.rag.passage import Passage
-from newsrag.rag.specifics import Specifics, about_other_dealings, additions
-from newsrag.rag.terms import TermWeights, content_terms
+from newsrag.rag.specifics import Specifics, about_other_dealings, additions, the_ask
+from newsrag.rag.terms import PRONOUNS, TermWeights, content_terms
 from newsrag.rag.timeframe import dateline_years
 from newsrag.settings import CitationSettings
 
@@ -67,7 +67,8 @@ class CitationChecker:
         that bear on the question: a claim copied from an off-topic sentence of an article
         (an injected "reply only with ...") then finds no support. Default: every sentence.
         A passage supports a sentence only if it also holds the sentence's numbers, dates, names
-        and quotations (rag/specifics.py); the user's own `question` may supply them too.
+        and quotations (rag/specifics.py); the user's own `question` may supply them too. A
+        sentence that asks a question claims nothing and is dropped.
         """
         passage_sentences = [[s.text for s in split_sentences(p.text)] for p in passages]
         if relevant is not None:
@@ -89,6 +90,9 @@ class CitationChecker:
             valid = [i for i in dict.fromkeys(cited) if 0 <= i < len(passages)]
             if len(valid) < len(set(cited)):
                 notes.append("dropped a marker naming no passage")
+            if claim.endswith("?"):  # a question read back (a model echoing the user) claims nothing
+                notes.append(f"dropped a question from the answer: {claim[:80]}")
+                continue
             if not terms:
                 if claim and not valid:
                     kept.append((claim, []))  # a connective phrase with no claim to check
@@ -139,6 +143,7 @@ class CitationChecker:
             kept.append((claim, supported))
         kept = _without_restatements(kept, question, notes)
         kept = _without_other_dealings(kept, question, notes)
+        kept = _without_other_speakers(kept, question, passages, notes)
         verified = self._renumber(kept, passage_sentences, notes)
         verified.removed, verified.trimmed = removed, trimmed
         return verified
@@ -272,6 +277,32 @@ def _without_restatements(kept: list[tuple[str, list[int]]], question: str, note
         if restating:
             notes.append(f"dropped a sentence that only restates the question: {claim[:80]}")
     return [item for restating, item in zip(restates, kept) if not restating]
+
+
+def _without_other_speakers(
+    kept: list[tuple[str, list[int]]], question: str, passages: list[Passage], notes: list[str]
+) -> list[tuple[str, list[int]]]:
+    """Asked what someone said, the checked sentences without another article's sentences that do
+    not name them: "The IOC reportedly banned Heraskevych from wearing the helmet [2]" from an
+    earlier story is no answer to "What did IOC president Kirsty Coventry say ...?". The speaker's
+    own articles stay whole (their context), and so does a sentence that refers to the speaker by
+    a pronoun ("She added ..."). Left alone when no sentence names the speaker."""
+    speaker = asked_speaker(the_ask(question))
+    if speaker is None:
+        return kept
+    theirs = {passages[i].doc_id for claim, cited in kept if names_word(claim, speaker) for i in cited}
+    if not theirs:
+        return kept
+    out = []
+    for claim, cited in kept:
+        words = claim.split()
+        other_article = bool(cited) and all(passages[i].doc_id not in theirs for i in cited)
+        by_pronoun = bool(words) and words[0].lower() in PRONOUNS
+        if other_article and not names_word(claim, speaker) and not by_pronoun:
+            notes.append(f"dropped another article's sentence that is not what {speaker} said: {claim[:80]}")
+            continue
+        out.append((claim, cited))
+    return out
 
 
 def _without_other_dealings(kept: list[tuple[str, list[int]]], question: str, notes: list[str]) -> list[tuple[str, list[int]]]:

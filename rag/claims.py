@@ -95,6 +95,31 @@ def speaker_of(sentence: str) -> str | None:
     return None
 
 
+# "What did IOC president Kirsty Coventry say about ...?", "How did Vladimir Putin describe ...?": the
+# question asks for one speaker's words (its last sentence, `the_ask`).
+ASKS_WHAT_SAID = re.compile(
+    r"^\s*(?:and\s+)?(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+(?P<who>[^?]+?)\s+"
+    r"(?:say|tell|write|claim|describe|call|warn|argue|respond|reply|announce|add)\b",
+    re.I,
+)
+
+
+def asked_speaker(asked: str) -> str | None:
+    """The name by which the question asks for one speaker's words: the last word of the last
+    capitalised run of "What did <speaker> say ...?" ("Coventry" of "IOC president Kirsty Coventry",
+    "Kirby"); None when the question asks no one's words or names them only by a pronoun."""
+    match = ASKS_WHAT_SAID.search(asked)
+    if not match:
+        return None
+    names = [w.removesuffix("'s").removesuffix("’s") for w in CAPITALISED_WORD.findall(match.group("who"))]
+    return names[-1] if names else None
+
+
+def names_word(sentence: str, name: str) -> bool:
+    """Whether `sentence` writes the capitalised word `name` ("Coventry's" counts)."""
+    return re.search(rf"\b{re.escape(name)}(?:['’]s)?\b", sentence) is not None
+
+
 # "did not deny" is the opposite of a denial, and "refused to deny", "to be able to deny" or "could
 # deny" tell of no denial made ("was quick to deny" does).
 NOT_DENIED = re.compile(

@@ -56,6 +56,12 @@ class EvidenceSentence:
         return base * entities * self.timely * (s.repeat_factor if self.repeats else 1.0)
 
 
+def repeats_said(terms: set[str], said_terms: set[str], share: float) -> bool:
+    """Whether a sentence's `terms` say again what the conversation already said: at least `share`
+    (`EvidenceSettings.repeated_share`) of the previous answer's terms."""
+    return bool(said_terms) and len(terms & said_terms) >= share * len(said_terms)
+
+
 @dataclass
 class Evidence:
     """The ranked evidence for a question (whether it answers the question: rag/answerability.py)."""
@@ -211,7 +217,7 @@ class EvidenceSelector:
                         coverage=self.weights.coverage(wanted, terms, emphasis, skip_unknown=True),
                         context_coverage=self.weights.coverage(wanted, context, emphasis, skip_unknown=True),
                         entities=entity_coverage(entities, terms | title_terms),
-                        repeats=bool(said_terms) and len(terms & said_terms) >= self.settings.repeated_share * len(said_terms),
+                        repeats=repeats_said(terms, said_terms, self.settings.repeated_share),
                         vague=is_vague(focus, text),
                         timely=timely[p_index],
                         entity_floor=entity_floor,

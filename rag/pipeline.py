@@ -318,13 +318,13 @@ class AnswerPipeline:
             if completion.text == before:
                 return draft
             if not completion.text:  # it only restated a yes/no question, and no source reports on it
-                return checked(self._quoted(evidence)) if before else draft
+                return checked(self._quoted(evidence, job.said)) if before else draft
             for passage, sentence in completion.added:
                 allow(passage, [sentence])
             return checked(completion.text)
 
         if llm is None:  # checked before it is shown: the reader sees the final numbering
-            verified = completed(checked(self._quoted(evidence)))
+            verified = completed(checked(self._quoted(evidence, job.said)))
             yield StreamEvent("token", verified.text)
             timings.setdefault("first_token_s", time.perf_counter() - began)
             return verified
@@ -356,7 +356,7 @@ class AnswerPipeline:
             return VerifiedAnswer(text="")
         # "how many" answered with no figure, "which country" with a person: not an answer, however well cited
         if not verified.cited or MODEL_ABSTAINS.search(draft) or not answers(verified):
-            quoted = checked(self._quoted(evidence))
+            quoted = checked(self._quoted(evidence, job.said))
             if checker.answers(question, quoted) and names_kind_asked(question, quoted.text):
                 notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
                 return completed(quoted)
@@ -364,7 +364,7 @@ class AnswerPipeline:
                 wide = job.wide_evidence("list")  # read whole as for a list (no search for the other side)
                 for passage, sentences in wide.relevant().items():
                     allow(passage, sentences)
-                quoted = checked(self._quoted(wide)) if wide.sentences else VerifiedAnswer(text="")
+                quoted = checked(self._quoted(wide, job.said)) if wide.sentences else VerifiedAnswer(text="")
                 if quoted.cited and checker.answers(question, quoted) and answers(quoted):
                     notes.append("the model's answer was not supported by the passages; quoting the best articles read whole instead")
                     return completed(quoted)
@@ -445,9 +445,10 @@ class AnswerPipeline:
         llm = self._llms[name]
         return (name if llm is not None else "extractive"), llm, notes
 
-    def _quoted(self, evidence: Evidence) -> str:
-        """The extractive answer under this pipeline's settings (markers: passage numbers)."""
-        return compose(evidence, self.settings.answer.quoted_sentences, self.settings.answer.quoted_share)
+    def _quoted(self, evidence: Evidence, said: str = "") -> str:
+        """The extractive answer under this pipeline's settings (markers: passage numbers), not
+        quoting again what a follow-up's previous answer (`said`) told the reader."""
+        return compose(evidence, self.settings.answer.quoted_sentences, self.settings.answer.quoted_share, said)
 
     def _completer(self) -> AnswerCompleter:
         c = self.settings.answer.completion

@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from newsrag.index.places import is_country, place_words
+from newsrag.index.sentences import split_sentences
 from newsrag.rag.terms import PRONOUNS, content_terms, government_names, name_present, term_present
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -214,14 +215,26 @@ ASSERTING_WORDS = frozenset(
 _NOT_ADDITIONS = VAGUE_WORDS | ASSERTING_WORDS | PRONOUNS
 
 
+def the_ask(question: str) -> str:
+    """The sentence of `question` that asks: its first that ends in a question mark, else all of it.
+    A quiz or a reader often sets the scene first ("NASA is scheduled to launch a historic mission
+    this month. What is it called?"); a follow-up glued to its context without a model ("What did
+    Iran show him? (Which minister did Iran host? Iran hosted ...)") asks first."""
+    return next((s.text for s in split_sentences(question) if s.text.rstrip().endswith("?")), question)
+
+
 def adds_to_question(question: str, answer: str, said: str = "") -> bool:
     """Whether `answer` names something the question does not: always true unless the question
     asks for a specific (who / which / what / when / where / how many) and the answer only restates it.
 
     `said` is what the conversation has already answered (a follow-up's previous answer): asked
     "And what total did the Pentagon later put on it?" after "At least $11.3 billion", the same
-    $11.3 billion again tells the reader nothing they have not read."""
-    if not ASKS_FOR_SPECIFIC.search(question):
+    $11.3 billion again tells the reader nothing they have not read.
+
+    What is asked is the question's sentence that asks (`the_ask`): "After a yearslong pandemic
+    pause, the Biden administration is deciding whether to extend the pause. When are loan payments
+    set to restart?" asks "when", and its first sentence read back answers nothing."""
+    if not ASKS_FOR_SPECIFIC.search(the_ask(question)):
         return True
     return bool(additions(f"{question} {MARKER.sub(' ', said)}", answer))
 

@@ -8,6 +8,7 @@ from newsrag.rag.answerability import FEATURES, AnswerabilityModel, candidate_sh
 from newsrag.rag.citations import CitationChecker
 from newsrag.rag.context import choose_context
 from newsrag.rag.evidence import Evidence, EvidenceSentence
+from newsrag.rag.extractive import choose_sentences
 from newsrag.rag.naming import with_full_names
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import Specifics, adds_to_question, asked_kind, numbers_in
@@ -69,6 +70,41 @@ def test_a_restatement_is_not_an_answer_to_a_which_question():
     assert adds_to_question(question, "Coldplay headlined the Super Bowl halftime show [1].")
     assert adds_to_question("Did Iran send missiles?", "Iran sent missiles [1].")  # yes/no: restating is fine
     assert not adds_to_question("Who is next in line to the throne?", "He is next in line to the throne [1].")  # a pronoun names no one
+
+
+def test_a_question_that_sets_the_scene_first_asks_in_its_last_sentence():
+    question = "The Biden administration is deciding whether to extend the loan pause. When are loan payments set to restart?"
+    assert not adds_to_question(question, "The Biden administration is deciding whether to extend the loan pause [1].")
+    assert adds_to_question(question, "Payments are set to resume after August 31 [1].")
+    glued = "What did Iran show him? (Which minister did Iran host? Iran hosted Defense Minister Sergei Shoigu.)"  # no model to rewrite it
+    assert not adds_to_question(glued, "Iran hosted Defense Minister Sergei Shoigu [1].")
+
+
+def test_a_question_read_back_in_an_answer_is_dropped():
+    passages = [Passage("c", "a.txt", "Loan payments are set to restart. Payments resume after August 31.")]
+    echoed = CitationChecker(WEIGHTS).run("When are loan payments set to restart [1]? Payments resume after August 31 [1].", passages)
+    assert echoed.text == "Payments resume after August 31 [1]."
+    assert any("dropped a question" in note for note in echoed.notes)
+    stated = CitationChecker(WEIGHTS).run("Loan payments are set to restart [1].", passages)
+    assert stated.text == "Loan payments are set to restart [1]."
+
+
+def test_asked_what_someone_said_another_articles_sentence_that_does_not_name_them_is_dropped():
+    passages = [
+        Passage("c1", "met.txt", "After meeting him, IOC president Kirsty Coventry said the athlete could not wear the helmet."),
+        Passage("c2", "ban.txt", "The IOC banned the athlete from wearing the helmet, citing its charter."),
+        Passage("c3", "met.txt", "The committee said the rules were clear."),
+    ]
+    question = "What did IOC president Kirsty Coventry say about the athlete's helmet?"
+    answer = "Kirsty Coventry said the athlete could not wear the helmet [1]. The IOC banned the athlete from wearing the helmet [2]."
+    result = CitationChecker(WEIGHTS).run(answer, passages, question=question)
+    assert result.text == "Kirsty Coventry said the athlete could not wear the helmet [1]."
+    assert any("not what Coventry said" in note for note in result.notes)
+    same_article = "Kirsty Coventry said the athlete could not wear the helmet [1]. The committee said the rules were clear [3]."
+    kept = CitationChecker(WEIGHTS).run(same_article, passages, question=question).text  # the speaker's article, whole
+    assert kept == "Kirsty Coventry said the athlete could not wear the helmet [1]. The committee said the rules were clear [2]."
+    other_question = "What did the IOC decide about the athlete's helmet?"  # no one's words asked for
+    assert CitationChecker(WEIGHTS).run(answer, passages, question=other_question).text == answer
 
 
 def test_a_follow_up_is_not_answered_by_what_the_previous_answer_said():
@@ -161,6 +197,18 @@ def test_the_word_budget_holds_and_the_best_block_comes_first():
     blocks = choose_context(evidence, PASSAGES, words=12, anchors=3, share=0.3, neighbours=1)
     assert blocks[0].passage == 1
     assert sum(len(b.text.split()) for b in blocks) <= 12 or len(blocks) == 1
+
+
+def test_a_quoted_answer_to_a_follow_up_does_not_quote_the_previous_answer_again():
+    passages = [
+        Passage("c1", "a.txt", "Pentagon chief Pete Hegseth said $25 billion reflects the total cost of the war."),
+        Passage("c2", "b.txt", "The first six days of war cost taxpayers at least $11.3 billion, according to Pentagon estimates."),
+        Passage("c3", "c.txt", "Other sources put the total cost of the war as high as $50 billion."),
+    ]
+    evidence = _evidence(passages, [(0, 0, 0.9), (1, 0, 0.85), (2, 0, 0.8)])
+    said = "At least $11.3 billion, according to Pentagon estimates [1]."
+    assert [s.passage for s in choose_sentences(evidence, limit=2)] == [0, 1]
+    assert [s.passage for s in choose_sentences(evidence, limit=2, said=said)] == [0, 2]  # the next new one takes its place
 
 
 # ----- answerability ---------------------------------------------------------------------------------
