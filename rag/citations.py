@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.claims import asked_speaker, disputes, is_yes_no, names_word
+from newsrag.rag.evidence import is_question
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import Specifics, about_other_dealings, additions, the_ask
 from newsrag.rag.terms import PRONOUNS, TermWeights, content_terms
@@ -90,7 +91,7 @@ class CitationChecker:
             valid = [i for i in dict.fromkeys(cited) if 0 <= i < len(passages)]
             if len(valid) < len(set(cited)):
                 notes.append("dropped a marker naming no passage")
-            if claim.endswith("?"):  # a question read back (a model echoing the user) claims nothing
+            if is_question(claim):  # a question read back (a model echoing the user) claims nothing
                 notes.append(f"dropped a question from the answer: {claim[:80]}")
                 continue
             if not terms:

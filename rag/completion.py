@@ -53,6 +53,7 @@ from newsrag.rag.terms import (
     question_entities,
     term_present,
 )
+from newsrag.rag.timeframe import Timeframe, of_another_time
 
 # A question word followed, within a few words, by a plural noun: "which countries", "what steps",
 # "which Iranian nuclear facilities". The scan stops at the verb ("what is the ..." is singular).
@@ -160,21 +161,29 @@ class AnswerCompleter:
         passages: list[Passage],
         weights: TermWeights | None = None,
         form: str | None = None,
+        frame: Timeframe | None = None,
     ) -> Completion:
         """The completed answer for a question of any form (a single fact is left as it is); `weights`
         (the store's term rarity) tell a yes/no question's own claim words from common ones; `form`
         is the user's own question's (a follow-up "Which one is it?" asks for one), by default the
-        question's."""
+        question's. `frame` is the time the question names: nothing is added from a later article
+        that tells of its own time instead (`of_another_time`)."""
         form = form or question_form(question)
         if form == "list":
-            return self._complete_list(question, text, evidence, passages, weights)
+            return self._complete_list(question, text, evidence, passages, weights, frame)
         if form == "yes_no":
-            return self._state_sides(question, text, evidence, passages, weights)
+            return self._state_sides(question, text, evidence, passages, weights, frame)
         return Completion(text)
 
     # ----- lists --------------------------------------------------------------------------------
     def _complete_list(
-        self, question: str, text: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None
+        self,
+        question: str,
+        text: str,
+        evidence: Evidence,
+        passages: list[Passage],
+        weights: TermWeights | None = None,
+        frame: Timeframe | None = None,
     ) -> Completion:
         """Add, best first, each relevant sentence that names a further item: for "which" and "who"
         questions a name the answer lacks (the items of "which countries" are names), otherwise
@@ -212,7 +221,7 @@ class AnswerCompleter:
             in_series = sentence in (series or ())
             if len(added) >= self.max_items or (listed and not in_series):
                 break  # series come first: once the answer lists names, what follows only names other things
-            if sentence.text in plain:
+            if sentence.text in plain or of_another_time(sentence.text, passages[sentence.passage].published, frame):
                 continue
             terms = set(content_terms(sentence.text))
             new = {t for t in terms if not term_present(t, said)}
@@ -323,7 +332,13 @@ class AnswerCompleter:
 
     # ----- yes/no -------------------------------------------------------------------------------
     def _state_sides(
-        self, question: str, text: str, evidence: Evidence, passages: list[Passage], weights: TermWeights | None = None
+        self,
+        question: str,
+        text: str,
+        evidence: Evidence,
+        passages: list[Passage],
+        weights: TermWeights | None = None,
+        frame: Timeframe | None = None,
     ) -> Completion:
         """Drop restatements of the question; add the best report of each of the best articles, what
         the sources say in the claim's own words, other speakers, and the denials on the topic.
@@ -351,6 +366,7 @@ class AnswerCompleter:
                 or doc in seen_docs
                 or sentence.text in plain
                 or not shares_topic(topic, sentence.text, lower)
+                or of_another_time(sentence.text, passages[sentence.passage].published, frame)
             ):
                 continue
             if not _names_any(specific, sentence.text, passages[sentence.passage].title, governments):
@@ -362,7 +378,11 @@ class AnswerCompleter:
         claim = self._claim_reports(key, plain, evidence, passages)
         voices = self._other_voices(topic, lower, plain, [*reports, *claim], evidence, passages, specific, governments)
         denials = self._denials(question, plain, evidence, passages, specific, governments)
-        added = _distinct(plain, list(dict.fromkeys([*reports, *claim, *voices, *denials])), evidence.settings.near_duplicate)
+        sides = [  # the other side is of the time asked about too
+            (p, s) for p, s in dict.fromkeys([*reports, *claim, *voices, *denials]) if not of_another_time(s, passages[p].published, frame)
+        ]
+        denials = [d for d in denials if d in sides]
+        added = _distinct(plain, sides, evidence.settings.near_duplicate)
         if denials or any(disputes(s) for _, s in reports):
             text = BARE_VERDICT.sub("", text, count=1)
             text = text[:1].upper() + text[1:]

@@ -97,6 +97,7 @@ class AnswerJob:
     began: float  # time.perf_counter() when writing began
     checked_only: bool = False  # borderline evidence: only a model answer that passes every check stands, nothing is quoted
     said: str = ""  # a follow-up's previous answer: what the reader has already been told
+    frame: Timeframe | None = None  # the time the question names (rag/timeframe.py)
     _wide: dict[str, Evidence] = field(default_factory=dict)
 
     def wide_evidence(self, form: str | None = None) -> Evidence:
@@ -200,6 +201,7 @@ class AnswerPipeline:
                 began=generate_began,
                 checked_only=not verdict.answerable,
                 said=history[-1][1] if history else "",
+                frame=resolve(standalone, as_of),
             )
             verified = yield from self._generate(job)
             self._fill(answer, verified, job.passages)
@@ -312,9 +314,8 @@ class AnswerPipeline:
             if not before and job.form != "yes_no" and not from_nothing:  # an empty yes/no draft may still get what the sources report
                 return draft
             wide_evidence = job.wide_evidence() if job.form != "single" else Evidence()
-            completion = self._completer().run(
-                question, before, wide_evidence if wide_evidence.sentences else evidence, passages, self._term_weights(), job.form
-            )
+            source = wide_evidence if wide_evidence.sentences else evidence
+            completion = self._completer().run(question, before, source, passages, self._term_weights(), job.form, job.frame)
             if completion.text == before:
                 return draft
             if not completion.text:  # it only restated a yes/no question, and no source reports on it

@@ -163,6 +163,36 @@ def published_before(published: str, frame: Timeframe) -> bool | None:
     return frame.start is not None and day < frame.start
 
 
+# A year a sentence names, and a month it names as a month (capitalised: "may" is a verb).
+ANY_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+MONTH_WORD = re.compile(r"\b(" + "|".join(name.capitalize() for name in sorted(MONTHS, key=len, reverse=True)) + r")\b\.?")
+
+
+def of_another_time(sentence: str, published: str, frame: Timeframe | None) -> bool:
+    """Whether `sentence`, from an article published in a later year than the time a question names
+    (`frame`), tells of its own time rather than looking back on that one.
+
+    A reader dates a sentence by the years it names ("in 2014", or "last year" from its dateline),
+    and one that names none by its dateline: asked about December 2022, "Members of Iran's
+    Guidance Patrol claimed Amini was wearing her hijab incorrectly" in a story of 2026 tells of
+    2026's coverage, not of what was decided in December 2022. A sentence that names one of the
+    frame's years looks back, and so does one that names one of its months when the frame lies
+    within a year ("an April 1 attack" for "the April 1, 2024 strike"). A relative frame ("this
+    week") ends at the as-of date, after which nothing is read; an undated article is left alone."""
+    if frame is None or frame.start is None or frame.end is None or frame.relative:
+        return False
+    day = _published_day(published)
+    if day is None or day.year <= frame.end.year:
+        return False
+    years = {int(y) for y in ANY_YEAR.findall(sentence)} | {int(y) for y in dateline_years(sentence, published)}
+    if any(frame.start.year <= year <= frame.end.year for year in years):
+        return False
+    if years or frame.start.year != frame.end.year:
+        return True
+    months = {MONTHS[m.lower()] for m in MONTH_WORD.findall(sentence)}
+    return not any(frame.start.month <= month <= frame.end.month for month in months)
+
+
 def dateline_years(text: str, published: str) -> list[str]:
     """The years that a sentence's relative year words name, counted from its article's date: "This
     year's Nobel Peace Prize" in a story of 2022-10-07 names "2022", "which won the prize last year"

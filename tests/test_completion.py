@@ -397,3 +397,46 @@ def test_a_yes_no_answer_takes_from_other_articles_only_reports_that_speak_of_th
     assert "had not been disbanded" in completed.text  # the article that answers best: its report
     assert "would be disbanded by the spring" in completed.text
     assert "checkpoint" not in completed.text
+
+
+def test_the_other_side_and_further_items_are_of_the_time_the_question_names():
+    import datetime as dt
+    from dataclasses import replace
+
+    from newsrag.rag.timeframe import resolve
+
+    passages = _passages(
+        "Reports said Musk spoke with Putin before he posted his peace plan.",
+        "Musk denied that he had spoken with Putin about the peace plan.",
+        "In October 2022 the Kremlin denied that Putin had discussed a peace plan with Musk.",
+    )
+    passages = [
+        replace(passages[0], published="2022-10-11"),
+        replace(passages[1], published="2025-03-01"),  # years later, naming no time: it tells of its own
+        replace(passages[2], published="2025-03-01"),  # years later, looking back on the time asked about
+    ]
+    question = "Did Musk speak with Putin before posting his peace plan in October 2022?"
+    frame = resolve(question, dt.date(2026, 1, 1))
+    evidence = _evidence((0, passages[0].text, 0.9))
+    anytime = COMPLETER.run(question, "", evidence, passages)
+    timed = COMPLETER.run(question, "", evidence, passages, frame=frame)
+    assert "Musk denied that he had spoken with Putin about the peace plan" in anytime.text
+    assert "Musk denied" not in timed.text
+    assert "In October 2022 the Kremlin denied" in anytime.text and "In October 2022 the Kremlin denied" in timed.text
+
+
+def test_a_later_articles_sentence_tells_of_its_own_time_unless_it_names_the_time_asked_about():
+    import datetime as dt
+
+    from newsrag.rag.timeframe import of_another_time, resolve
+
+    december = resolve("Did Iran scrap its morality police in December 2022?", dt.date(2026, 12, 4))
+    assert of_another_time("The morality police claimed she wore her hijab incorrectly.", "2026-01-09", december)
+    assert not of_another_time("In December 2022 an official said the police was abolished.", "2026-01-09", december)
+    assert not of_another_time("An official said the police was abolished.", "2022-12-05", december)  # of the time itself
+    assert not of_another_time("An official said the police was abolished.", "", december)  # undated: left alone
+    april = resolve("Was Israel behind the April 1, 2024 strike on Iran's consulate?", dt.date(2026, 12, 4))
+    assert not of_another_time("Israel never confirmed it was behind an April 1 attack on the consulate.", "2025-06-13", april)
+    assert of_another_time("Israel never confirmed it was behind the attack in May.", "2025-06-13", april)
+    this_week = resolve("Who resigned this week?", dt.date(2026, 12, 4))
+    assert not of_another_time("The minister resigned.", "2026-12-03", this_week)
