@@ -221,7 +221,7 @@ class AnswerCompleter:
             in_series = sentence in (series or ())
             if len(added) >= self.max_items or (listed and not in_series):
                 break  # series come first: once the answer lists names, what follows only names other things
-            if sentence.text in plain or of_another_time(sentence.text, passages[sentence.passage].published, frame):
+            if sentence.text in plain or _of_another_time(sentence.passage, sentence.text, passages, frame):
                 continue
             terms = set(content_terms(sentence.text))
             new = {t for t in terms if not term_present(t, said)}
@@ -366,7 +366,7 @@ class AnswerCompleter:
                 or doc in seen_docs
                 or sentence.text in plain
                 or not shares_topic(topic, sentence.text, lower)
-                or of_another_time(sentence.text, passages[sentence.passage].published, frame)
+                or _of_another_time(sentence.passage, sentence.text, passages, frame)
             ):
                 continue
             if not _names_any(specific, sentence.text, passages[sentence.passage].title, governments):
@@ -379,7 +379,7 @@ class AnswerCompleter:
         voices = self._other_voices(topic, lower, plain, [*reports, *claim], evidence, passages, specific, governments)
         denials = self._denials(question, plain, evidence, passages, specific, governments)
         sides = [  # the other side is of the time asked about too
-            (p, s) for p, s in dict.fromkeys([*reports, *claim, *voices, *denials]) if not of_another_time(s, passages[p].published, frame)
+            (p, s) for p, s in dict.fromkeys([*reports, *claim, *voices, *denials]) if not _of_another_time(p, s, passages, frame)
         ]
         denials = [d for d in denials if d in sides]
         added = _distinct(plain, sides, evidence.settings.near_duplicate)
@@ -634,6 +634,12 @@ def _goes_on_from(sentence: str, other: str) -> bool:
     if not part or len(words) <= len(part):
         return False
     return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
+
+
+def _of_another_time(passage: int, sentence: str, passages: list[Passage], frame: Timeframe | None) -> bool:
+    """`of_another_time` for a sentence of passage number `passage`; a sentence whose passage is not
+    given has no date, and is left alone like an undated one."""
+    return frame is not None and 0 <= passage < len(passages) and of_another_time(sentence, passages[passage].published, frame)
 
 
 def _joined(text: str, added: list[tuple[int, str]]) -> str:
