@@ -96,7 +96,7 @@ def speaker_of(sentence: str) -> str | None:
 
 
 # "What did IOC president Kirsty Coventry say about ...?", "How did Vladimir Putin describe ...?": the
-# question asks for one speaker's words (its last sentence, `the_ask`).
+# question asks for one speaker's words (in its sentence that asks, `the_ask`).
 ASKS_WHAT_SAID = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+(?:did|does|do|has|have|had|will|would)\s+(?P<who>[^?]+?)\s+"
     r"(?:say|tell|write|claim|describe|call|warn|argue|respond|reply|announce|add)\b",

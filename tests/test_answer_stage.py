@@ -72,7 +72,7 @@ def test_a_restatement_is_not_an_answer_to_a_which_question():
     assert not adds_to_question("Who is next in line to the throne?", "He is next in line to the throne [1].")  # a pronoun names no one
 
 
-def test_a_question_that_sets_the_scene_first_asks_in_its_last_sentence():
+def test_a_question_that_sets_the_scene_first_asks_in_its_sentence_that_ends_in_a_question_mark():
     question = "The Biden administration is deciding whether to extend the loan pause. When are loan payments set to restart?"
     assert not adds_to_question(question, "The Biden administration is deciding whether to extend the loan pause [1].")
     assert adds_to_question(question, "Payments are set to resume after August 31 [1].")
