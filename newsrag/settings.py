@@ -112,6 +112,14 @@ class LLMSettings(BaseModel):
 
     backend: Literal["local", "openai", "ollama", "extractive"] = "local"
     model_path: Path | None = Field(None, description="GGUF for `local`; default: the packaged Qwen2.5-Coder-1.5B")
+    # ik_llama.cpp, weights repacked, read 24 real answer prompts at 122 tokens/s against xllamacpp's
+    # 72 (first token p50 2.73 against 4.44 s) on the 2-core machine (`bench/runtimes.py`; README
+    # "The answer model's runtime"). Not a fitted number: a choice of runtime, checked at load.
+    runtime: Literal["auto", "ik_llama", "xllamacpp"] = Field(
+        "auto",
+        description="`local`: ik_llama.cpp (faster CPU kernels), llama.cpp itself through xllamacpp, or auto: ik_llama where it "
+        "computes the model right (a check at load), else xllamacpp",
+    )
     api_base: str | None = Field(None, description="Server URL for `openai` / `ollama`")
     api_key: str | None = None
     model: str | None = Field(None, description="Model name on the server")

