@@ -347,7 +347,7 @@ class AnswerPipeline:
         notes.extend(verified.notes)
 
         def answers(candidate: VerifiedAnswer) -> bool:  # names something the question lacks, of the kind it asks for
-            return adds_to_question(question, candidate.text, job.said) and names_kind_asked(question, candidate.text)
+            return adds_to_question(question, candidate.text, job.said) and names_kind_asked(question, candidate.text, job.said)
 
         if job.checked_only:  # borderline evidence: the model's answer stands only if the whole of it passes every check
             if not verified.removed and not verified.trimmed and verified.cited and answers(verified) and not MODEL_ABSTAINS.search(draft):
@@ -358,7 +358,7 @@ class AnswerPipeline:
         # "how many" answered with no figure, "which country" with a person: not an answer, however well cited
         if not verified.cited or MODEL_ABSTAINS.search(draft) or not answers(verified):
             quoted = checked(self._quoted(evidence, job.said))
-            if checker.answers(question, quoted) and names_kind_asked(question, quoted.text):
+            if checker.answers(question, quoted) and names_kind_asked(question, quoted.text, job.said):
                 notes.append("the model's answer was not supported by the passages or did not answer; quoting them instead")
                 return completed(quoted)
             if job.form != "yes_no":  # the answer may be further down the best articles: read them whole

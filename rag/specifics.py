@@ -186,7 +186,9 @@ class Specifics:
         return missing
 
 
-ASKS_FOR_NUMBER = re.compile(r"\bhow (?:many|much|long|old|far|big|large)\b|\bwhat (?:percentage|share|number|amount|price|age)\b", re.I)
+ASKS_FOR_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|old|far|big|large)\b|\bwhat (?:percentage|share|number|amount|price|age|total|sum|figure|tally|toll)\b", re.I
+)
 ASKS_FOR_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|month|day|date)\b", re.I)
 
 
@@ -313,15 +315,19 @@ def _names_government(name: tuple[str, ...], present: set[str]) -> bool:
     return bool(name) and all(name_present(term, present, frozenset([term])) for term in name)
 
 
-def names_kind_asked(question: str, answer: str) -> bool:
-    """Whether `answer` names a thing of the kind the question asks for that the question lacks: a
-    figure for "how many / how much", a country for "which country" (ISO 3166 names). Other
-    questions ask for kinds no rule can tell apart, and pass."""
-    answer = MARKER.sub(" ", answer)
+def names_kind_asked(question: str, answer: str, said: str = "") -> bool:
+    """Whether `answer` names a thing of the kind the question asks for that neither the question
+    nor the conversation's previous answer (`said`) names: a figure for "how many / how much / what
+    total", a country for "which country" (ISO 3166 names). Other questions ask for kinds no rule can
+    tell apart, and pass.
+
+    Asked "And what total did the Pentagon later put on the cost of the war?" after "At least $11.3
+    billion in munitions", the same $11.3 billion with commentary around it is not the later total."""
+    answer, known = MARKER.sub(" ", answer), f"{question} {MARKER.sub(' ', said)}"
     if asked_kind(question) == "number":
-        return bool(numbers_in(answer) - numbers_in(question))
+        return bool(numbers_in(answer) - numbers_in(known))
     if ASKS_FOR_COUNTRY.search(question):
-        return bool(new_countries(answer, question))
+        return bool(new_countries(answer, known))
     return True
 
 

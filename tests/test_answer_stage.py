@@ -424,6 +424,12 @@ def test_an_answer_must_name_the_kind_of_thing_asked_for():
     assert names_kind_asked("Which country sent the most aid?", "The United States sent the most [1].")
     assert not names_kind_asked("Which country did the United States accuse?", "The United States accused its rival [1].")
     assert names_kind_asked("How many people fled?", "About a million people fled [1].")  # "million" is a figure
+    # a follow-up asking for another figure is not answered by the previous answer's figure again
+    asked, said = "And what total did the Pentagon later put on the cost of the war?", "At least $11.3 billion in munitions [1]."
+    restated = "The Pentagon later put the cost at least $11.3 billion in munitions alone, and experts say it will only increase [1]."
+    assert not names_kind_asked(asked, restated, said)
+    assert names_kind_asked(asked, "Hegseth said $25 billion reflects the total cost [1].", said)
+    assert not names_kind_asked("Which other country joined?", "Iran joined the talks [1].", "Iran joined first [1].")
     from newsrag.rag.specifics import new_countries
 
     assert new_countries("Iran fired at Iraq [1].", "Which countries did Iranian drones hit?") == {"iraq"}  # "Iranian" names Iran
