@@ -258,7 +258,19 @@ SOURCE_PHRASE = re.compile(
     r"(?:is |are |was |were )?(?:stated|reported|mentioned) (?:in|by))\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+),?\s*",
     re.I,
 )
-EMPTY_ATTRIBUTION = re.compile(r"\b[Aa]ccording to\s*,\s*|,?\s*\baccording to(?: the)? sources?(?= *[.!?]|$)", re.I)
+EMPTY_ATTRIBUTION = re.compile(
+    r"\b[Aa]ccording to\s*,\s*|,?\s*\baccording to(?: the)? sources?(?= *[.!?]|$)|^\s*according to the (?:sources|articles|passages)\s*,\s*",
+    re.I,
+)
+# "The sources [1], [2] and [3] all mention ...", "the information provided in sources [1] and [2]": the
+# model pointing at the numbered sources as the subject or object of its sentence. The reader never
+# sees "the sources"; a copy editor keeps what they are said to report and strikes the pointer.
+SOURCES_POINTED = re.compile(r"\b(?:sources?|articles?|passages?|reports?)\s*(?=\[\d)", re.I)
+# What the sentence says they report: a that-clause, or the clause after "say / state / report".
+REPORTED_CLAUSE = re.compile(
+    r"\b(?:(?:state|say|report|show|confirm|note|indicate|suggest|mention|reveal)s?\s+that|(?:state|say|report)s?(?!\s+that))\s+(?P<said>.+)$",
+    re.I,
+)
 
 
 def _without_restatements(kept: list[tuple[str, list[int]]], question: str, notes: list[str]) -> list[tuple[str, list[int]]]:
@@ -322,9 +334,17 @@ def _without_other_dealings(kept: list[tuple[str, list[int]]], question: str, no
 
 
 def markers_to_sentence_end(text: str) -> str:
-    """Move a source named in words ("According to [1], ...") to a marker at the sentence's end."""
+    """Move a source named in words ("According to [1], ...") to a marker at the sentence's end;
+    a sentence about the numbered sources keeps only what it says they report."""
     out = []
     for sentence in split_sentences(text):
+        pointer = SOURCES_POINTED.search(sentence.text)
+        if pointer:  # "Sources [1] and [2] both state that X" says X; "This is supported by sources [1] and [2]" says nothing
+            reported = REPORTED_CLAUSE.search(MARKER.sub("", sentence.text[pointer.end() :]))
+            clause = reported.group("said").strip() if reported else ""
+            if clause:
+                out.append(attach_markers(clause[:1].upper() + clause[1:], markers_in(sentence.text)))
+            continue
         found = [n for m in SOURCE_PHRASE.finditer(sentence.text) for n in markers_in(m.group(1))]
         plain = EMPTY_ATTRIBUTION.sub("", SOURCE_PHRASE.sub(" ", sentence.text)).strip()
         if not found and plain == sentence.text.strip():

@@ -116,6 +116,17 @@ def test_a_source_named_in_words_becomes_a_marker_at_the_sentence_end():
     assert markers_to_sentence_end("According to, in Khuzestan, more people died [1].") == "In Khuzestan, more people died [1]."
     assert markers_to_sentence_end("The war cost $50 billion, according to sources and [1].") == "The war cost $50 billion [1]."
     assert markers_to_sentence_end("Ukraine was preparing a bomb, as stated in [1][2].") == "Ukraine was preparing a bomb [1][2]."
+    # a sentence about the numbered sources keeps what it says they report, or goes
+    pointed = "This can be seen in sources [1] and [2], which both state that explosions rocked the airbase on Tuesday."
+    assert markers_to_sentence_end(pointed) == "Explosions rocked the airbase on Tuesday [1][2]."
+    assert markers_to_sentence_end("Reports [1] and [2] say Iran sent drones.") == "Iran sent drones [1][2]."
+    assert (
+        markers_to_sentence_end("It was wildfires [1]. The sources [1], [2], and [3] all mention wildfires in France.")
+        == "It was wildfires [1]."
+    )
+    assert markers_to_sentence_end("This is supported by the information provided in sources [1] and [2].") == ""
+    assert markers_to_sentence_end("According to the sources, 2,500 titles were banned [1].") == "2,500 titles were banned [1]."
+    assert markers_to_sentence_end("Several news sources reported the strike [1].") == "Several news sources reported the strike [1]."
     kept = "He said so, according to the Wall Street Journal [1]. Russia paid [2]."  # a real attribution stays
     assert markers_to_sentence_end(kept) == kept
 
