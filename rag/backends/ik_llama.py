@@ -66,7 +66,7 @@ _LOG_CALLBACK_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctype
 
 @_LOG_CALLBACK_TYPE
 def _on_log(level: int, text: bytes | None, _user_data: Any) -> None:
-    """llama.cpp's log lines: warnings and errors to Python logging, the load chatter dropped."""
+    """llama.cpp's log lines: errors to Python logging, warnings at debug level, the load chatter dropped."""
     if level in LOG_LEVELS and text:
         logger.log(LOG_LEVELS[level], "%s", text.decode("utf-8", "replace").rstrip())
 
