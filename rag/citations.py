@@ -265,7 +265,8 @@ EMPTY_ATTRIBUTION = re.compile(
 # "The sources [1], [2] and [3] all mention ...", "the information provided in sources [1] and [2]": the
 # model pointing at the numbered sources as the subject or object of its sentence. The reader never
 # sees "the sources"; a copy editor keeps what they are said to report and strikes the pointer.
-SOURCES_POINTED = re.compile(r"\b(?:sources?|articles?|passages?|reports?)\s*(?=\[\d)", re.I)
+# Not "reports [1]": "Iran denied reports [1] that it sent drones" is news, not a pointer.
+SOURCES_POINTED = re.compile(r"\b(?:sources?|articles?|passages?)\s*(?=\[\d)", re.I)
 # What the sentence says they report: a that-clause, or the clause after "say / state / report".
 REPORTED_CLAUSE = re.compile(
     r"\b(?:(?:state|say|report|show|confirm|note|indicate|suggest|mention|reveal)s?\s+that|(?:state|say|report)s?(?!\s+that))\s+(?P<said>.+)$",

@@ -119,7 +119,8 @@ def test_a_source_named_in_words_becomes_a_marker_at_the_sentence_end():
     # a sentence about the numbered sources keeps what it says they report, or goes
     pointed = "This can be seen in sources [1] and [2], which both state that explosions rocked the airbase on Tuesday."
     assert markers_to_sentence_end(pointed) == "Explosions rocked the airbase on Tuesday [1][2]."
-    assert markers_to_sentence_end("Reports [1] and [2] say Iran sent drones.") == "Iran sent drones [1][2]."
+    assert markers_to_sentence_end("Sources [1] and [2] say Iran sent drones.") == "Iran sent drones [1][2]."
+    assert markers_to_sentence_end("Iran denied reports [1] that it sent drones.") == "Iran denied reports [1] that it sent drones."  # kept
     assert (
         markers_to_sentence_end("It was wildfires [1]. The sources [1], [2], and [3] all mention wildfires in France.")
         == "It was wildfires [1]."
