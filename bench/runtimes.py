@@ -50,6 +50,7 @@ def answer_prompts(every: int) -> list[list[dict[str, str]]]:
 
 def run(runtime: str, prompts: list[list[dict[str, str]]], max_tokens: int) -> dict:
     """Load the default model under `runtime`, stream every prompt; timings and answers."""
+    from newsrag.eval.metrics import percentile
     from newsrag.rag.backends.gguf import resolve_model_path
     from newsrag.rag.backends.llamacpp import GenerationInfo, default_threads, load_runtime, stream_chat_deltas
     from newsrag.settings import load_settings
@@ -70,7 +71,7 @@ def run(runtime: str, prompts: list[list[dict[str, str]]], max_tokens: int) -> d
         "runtime": engine.engine,
         "load_s": load_s,
         "first_token_p50_s": statistics.median(firsts[1:]),
-        "first_token_p95_s": sorted(firsts[1:])[int(0.95 * (len(firsts) - 2))],
+        "first_token_p95_s": percentile(firsts[1:], 95),
         "read_tokens_per_s": statistics.median(reading[1:]),
         "write_tokens_per_s": statistics.median(writing[1:]),
         "answers": answers,

@@ -34,11 +34,10 @@ from typing import Any
 import numpy as np
 
 from newsrag.rag.backends import BackendError
+from newsrag.rag.backends.llamacpp import CONTEXT_OVERFLOW_TEXT, DEFAULT_MAX_TOKENS
 
 logger = logging.getLogger(__name__)
 
-# How llama.cpp's server words a prompt larger than the context window (LlamaCppLLM looks for it).
-CONTEXT_OVERFLOW_TEXT = "exceeds the available context size"
 # ggml log levels (ggml.h) passed on to Python logging, and at which level. Its warnings go to
 # debug: on a CPU it warns at every load that "device 0" has no free memory for its fit check.
 LOG_LEVELS = {3: logging.DEBUG, 4: logging.ERROR}
@@ -309,7 +308,7 @@ class IkLlamaServer:
         if len(prompt) >= self.context_window:
             callback({"error": {"message": f"the request ({len(prompt)} tokens) {CONTEXT_OVERFLOW_TEXT} ({self.context_window})"}})
             return
-        max_tokens = int(request.get("max_tokens") or 256)
+        max_tokens = int(request.get("max_tokens") or DEFAULT_MAX_TOKENS)
         temperature = float(request.get("temperature") or 0.0)
         stops = [stop for stop in request.get("stop") or [] if stop]
         rng = np.random.default_rng()

@@ -206,7 +206,7 @@ def _start(model_path: Path, context_window: int, threads: int, engine: str) -> 
     """Load with the runtime `engine` names; "auto" tries ik_llama first, then xllamacpp."""
     from newsrag.rag.backends.ik_llama import UnsupportedModelError
 
-    if engine == "ik_llama" or (engine == "auto" and importlib.util.find_spec("ik_llama_cpp") is not None):
+    if engine == "ik_llama" or (engine == "auto" and importlib.util.find_spec(RUNTIME_PACKAGES["ik_llama"][1]) is not None):
         try:
             return _start_ik_llama(model_path, context_window, threads)
         except UnsupportedModelError as error:
@@ -223,7 +223,7 @@ def _start_ik_llama(model_path: Path, context_window: int, threads: int) -> Runt
     try:
         server = IkLlamaServer(model_path, context_window=context_window, threads=threads)
     except ImportError as error:
-        raise missing_package("ik-llama-cpp-python", error) from error
+        raise missing_package(RUNTIME_PACKAGES["ik_llama"][0], error) from error
     runtime = Runtime(server=server, load_seconds=time.perf_counter() - started, engine="ik_llama")
     logger.info("loaded %s with ik_llama in %.1f s (n_ctx=%d, threads=%d)", model_path.name, runtime.load_seconds, context_window, threads)
     return runtime
