@@ -9,8 +9,9 @@ Two decisions of the answer stage are fitted here, never set by hand:
    best budget's, up to `MAX_PROMPT_WORDS` (the first-token target).
 2. **Whether to answer** (`AbstentionSettings`): a logistic regression over the answerability
    features (rag/answerability.py) on labelled cases: RealTime QA questions over the store that
-   holds their articles (answerable) and the same questions with their gold and silver articles
-   excluded (hard negatives: the same archive, the same topics, but not the answer; a hard negative
+   holds their articles (answerable) and the same questions with their gold, silver and audited
+   articles excluded (hard negatives: the same archive, the same topics, but not the answer; the
+   audit, `eval/audits/README.md`, found more articles that state the answer; a hard negative
    whose passages still hold the answer text is left out, as the archive does answer it), the seed
    set and the written set (their negatives). The threshold is the highest one at which half A still
    answers `TARGET_ANSWERED` of its answerable cases.
@@ -115,7 +116,8 @@ def collect(pipeline, questions: Sequence[Question], set_name: str, llm=None, pr
         )
         variants = [("as asked", None, question.answerable)]
         if question.dataset == "realtimeqa" and question.gold_docs:
-            variants.append(("without its articles", Filters(exclude_doc_ids=[*question.gold_docs, *question.silver_docs]), False))
+            answering = [*question.gold_docs, *question.silver_docs, *question.audited_docs]
+            variants.append(("without its articles", Filters(exclude_doc_ids=answering), False))
         as_of = question_as_of(question)
         for variant, filters, answerable in variants:
             passages, evidence, verdict = pipeline.gather(question.question, standalone, history, filters, as_of=as_of)

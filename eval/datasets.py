@@ -29,6 +29,9 @@ SEED_QUESTIONS = SHARED / "eval" / "seed_dev.jsonl"
 TOPIC_CORPUS = SHARED / "corpus" / "realtimeqa" / "topic_ukraine_russia_iran.jsonl.gz"
 # Questions written for this repository over the topic corpus, before any tuning on them.
 WRITTEN_QUESTIONS = Path(__file__).resolve().parent / "questions" / "topic_written.jsonl"
+# An audit of RealTime QA dev's hard negatives: articles beyond the dataset's silver ones that also
+# state a question's answer (eval/audits/README.md says how it was made).
+DEV_ANSWER_AUDIT = Path(__file__).resolve().parent / "audits" / "realtimeqa_dev_also_answering.jsonl"
 
 QUESTION_TYPES = ("single", "list", "conflict", "attribution", "followup", "negative", "quiz")
 # File types of a corpus folder the baseline reads as plain text.
@@ -61,6 +64,7 @@ class Question:
     question_date: str = ""
     evidence_text: str = ""  # RealTime QA: the quiz writer's sentence that holds the answer
     silver_docs: list[str] = field(default_factory=list)  # RealTime QA: other articles that also hold it
+    audited_docs: list[str] = field(default_factory=list)  # more articles that state the answer, found by an audit
 
     @property
     def answerable(self) -> bool:
@@ -185,6 +189,33 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
             break
     if not questions:
         raise DatasetError(f"{path}: no questions")
+    return questions
+
+
+def load_answer_audit(path: Path) -> dict[str, list[str]]:
+    """question id -> the articles an audit found stating its answer (lines with `"answers": true`).
+
+    Why: RealTime QA's silver list is not complete. A "hard negative" (a question asked of the
+    archive without its gold and silver articles) that another article still answers is not a
+    negative, and scoring abstention on it punishes the right answer.
+    """
+    found: dict[str, list[str]] = {}
+    for number, record in _json_lines(Path(path)):
+        for key in ("question_id", "doc_id", "answers"):
+            if key not in record:
+                raise DatasetError(f"{path}: line {number}: missing field {key!r}")
+        if record["answers"]:
+            found.setdefault(str(record["question_id"]), []).append(str(record["doc_id"]))
+    return found
+
+
+def with_answer_audit(questions: list[Question], path: Path = DEV_ANSWER_AUDIT) -> list[Question]:
+    """`questions` with each one's audited articles set (`Question.audited_docs`); unchanged without the file."""
+    if not Path(path).is_file():
+        return questions
+    audit = load_answer_audit(path)
+    for question in questions:
+        question.audited_docs = list(audit.get(question.id, []))
     return questions
 
 

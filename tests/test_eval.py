@@ -320,6 +320,34 @@ def test_realtimeqa_questions_and_corpus_read_into_the_same_types():
 
 
 @needs_shared
+def test_every_audited_answer_is_quoted_word_for_word_from_its_article():
+    """The hard-negative audit (eval/audits/) may only remove an article from a negative when the
+    article holds the quoted sentence that answers the question; a typo or a wrong id fails here."""
+    import gzip
+
+    from newsrag.eval.datasets import DEV_ANSWER_AUDIT, load_answer_audit, load_questions, with_answer_audit
+
+    questions = {q.id: q for q in with_answer_audit(load_questions(REALTIMEQA / "dev_questions.jsonl"))}
+    articles = {}
+    with gzip.open(REALTIMEQA / "dev_corpus.jsonl.gz", "rt") as handle:
+        for line in handle:
+            record = json.loads(line)
+            articles[record["doc_id"]] = f"{record['title']}\n{record['text']}"
+    rows = [json.loads(line) for line in DEV_ANSWER_AUDIT.read_text().splitlines() if line.strip()]
+    answering = [row for row in rows if row["answers"]]
+    assert len(answering) >= 20 and len(rows) > len(answering)
+    for row in rows:
+        question = questions[row["question_id"]]
+        assert row["doc_id"] in articles, row
+        assert row["doc_id"] not in question.gold_docs + question.silver_docs, row  # the audit adds, never repeats
+        if row["answers"]:
+            assert row["quote"] and row["quote"] in articles[row["doc_id"]], row
+    audit = load_answer_audit(DEV_ANSWER_AUDIT)
+    assert all(questions[qid].audited_docs == docs for qid, docs in audit.items())
+    assert sum(bool(q.audited_docs) for q in questions.values()) == len(audit)
+
+
+@needs_shared
 def test_seed_corpus_ids_are_file_names():
     from newsrag.eval.datasets import read_corpus
 

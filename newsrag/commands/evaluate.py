@@ -276,6 +276,7 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """Fit the answer stage's context budget and abstention on half A of the labelled cases; report A and B."""
     from newsrag.components import open_pipeline
     from newsrag.eval import calibrate
+    from newsrag.eval.datasets import with_answer_audit
     from newsrag.eval.stores import ensure_store
 
     settings = _settings(args)
@@ -291,6 +292,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     stores = {}
     for name, questions_path, corpus in sets:
         questions = _load_questions(questions_path, args.limit)
+        if name == "realtimeqa":
+            questions = with_answer_audit(questions)
         store = ensure_store(settings, corpus, args.store, progress)
         stores[name] = store.settings
         pipeline = open_pipeline(store.settings)
