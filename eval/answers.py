@@ -226,9 +226,11 @@ Answerer = Callable[[Question], tuple[dict[str, Any], float | None]]  # -> (answ
 
 def pipeline_answerer(settings, backend: str | None = None, use_dates: bool = True) -> tuple[Answerer, dict[str, Any]]:
     """Answer with newsrag's `AnswerPipeline` (streamed, to time the first token), each dated
-    question (RealTime QA) asked as of its date unless `use_dates` is off."""
+    question (RealTime QA) asked as of its date unless `use_dates` is off, and a hard negative
+    without the articles it names (`Question.excluded_docs`)."""
     from newsrag.components import open_pipeline
     from newsrag.eval.retrieval import question_as_of
+    from newsrag.rag.passage import Filters
 
     pipeline = open_pipeline(settings)
     info: dict[str, Any] = {"backend": backend or settings.llm.backend}
@@ -238,7 +240,9 @@ def pipeline_answerer(settings, backend: str | None = None, use_dates: bool = Tr
         first: float | None = None
         final = None
         history = [list(t) for t in question.history]
-        for event in pipeline.stream(question.question, history=history, backend=backend, as_of=question_as_of(question, use_dates)):
+        filters = Filters(exclude_doc_ids=question.excluded_docs) if question.excluded_docs else None
+        as_of = question_as_of(question, use_dates)
+        for event in pipeline.stream(question.question, history=history, filters=filters, backend=backend, as_of=as_of):
             if event.kind == "token" and first is None:
                 first = time.perf_counter() - began
             elif event.kind == "answer":

@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -65,6 +65,7 @@ class Question:
     evidence_text: str = ""  # RealTime QA: the quiz writer's sentence that holds the answer
     silver_docs: list[str] = field(default_factory=list)  # RealTime QA: other articles that also hold it
     audited_docs: list[str] = field(default_factory=list)  # more articles that state the answer, found by an audit
+    excluded_docs: list[str] = field(default_factory=list)  # articles the archive is asked without (a hard negative)
 
     @property
     def answerable(self) -> bool:
@@ -217,6 +218,26 @@ def with_answer_audit(questions: list[Question], path: Path = DEV_ANSWER_AUDIT) 
     for question in questions:
         question.audited_docs = list(audit.get(question.id, []))
     return questions
+
+
+def hard_negatives(questions: list[Question]) -> list[Question]:
+    """Each dated question that names its articles, asked of the archive without every article that
+    answers it (gold, silver and audited): a negative, so abstaining is the right answer.
+
+    The id stays the question's own, so a hard negative falls in its question's half. The quiz
+    answer is kept: an answer that still holds it shows an article the audit missed.
+    """
+    return [
+        replace(
+            question,
+            type="negative",
+            gold_docs=[],
+            silver_docs=[],
+            excluded_docs=[*question.gold_docs, *question.silver_docs, *question.audited_docs],
+        )
+        for question in questions
+        if question.dataset == "realtimeqa" and question.gold_docs
+    ]
 
 
 # ----- corpora -----------------------------------------------------------------------------------

@@ -54,6 +54,11 @@ def test_usage_errors_exit_2(tmp_path):
     assert result.returncode == 2 and "empty" in result.stderr and "Traceback" not in result.stderr
     result = run_cli("search", "x", "--from", "yesterday", "--store", str(tmp_path / "s"))
     assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
+    asked = ("eval", "answers", "--questions", str(SEED_QUESTIONS), "--hard-negatives", "--out", str(tmp_path / "r"))
+    result = run_cli(*asked, "--compare", "baseline")
+    assert result.returncode == 2 and "baseline" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli(*asked)
+    assert result.returncode == 2 and "no RealTime QA questions" in result.stderr
 
 
 def test_search_and_ask_json(seed_store_path, tmp_path):

@@ -347,6 +347,24 @@ def test_every_audited_answer_is_quoted_word_for_word_from_its_article():
     assert sum(bool(q.audited_docs) for q in questions.values()) == len(audit)
 
 
+def test_a_hard_negative_is_its_question_without_every_article_that_answers_it():
+    from newsrag.eval.answers import score_answer
+    from newsrag.eval.calibrate import half_of
+    from newsrag.eval.datasets import Question, hard_negatives
+
+    quiz = Question(
+        "20220701_9", "Which two countries did NATO invite?", gold_docs=["g"], silver_docs=["s"], answer_texts=["Sweden and Finland"]
+    )
+    quiz.dataset, quiz.type, quiz.audited_docs = "realtimeqa", "quiz", ["a"]
+    seed = Question("d01", "What has Iran given Russia?", gold_docs=["x.txt"], facts=[["drones"]])
+    (negative,) = hard_negatives([quiz, seed])
+    assert negative.excluded_docs == ["g", "s", "a"] and not negative.answerable and negative.type == "negative"
+    assert half_of(negative.id) == half_of(quiz.id) and quiz.answerable  # the original is untouched
+    abstained = score_answer(negative, {"answer": "The articles in this collection don't say.", "abstained": True, "citations": []})
+    answered = score_answer(negative, {"answer": "Finland and Sweden [1].", "abstained": False, "citations": [{"n": 1, "doc_id": "b"}]})
+    assert abstained["abstained_when_negative"].value == 1.0 and answered["abstained_when_negative"].value == 0.0
+
+
 @needs_shared
 def test_seed_corpus_ids_are_file_names():
     from newsrag.eval.datasets import read_corpus

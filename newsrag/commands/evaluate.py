@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="LLM for the faithfulness judge (auto: the answer backend when it is an LLM)",
     )
+    p.add_argument(
+        "--hard-negatives",
+        action="store_true",
+        help="ask each RealTime QA question without every article that answers it (gold, silver, audited): abstaining is right",
+    )
     _answer_flags(p)
     _common(p)
 
@@ -233,6 +238,14 @@ def cmd_answers(args: argparse.Namespace, argv: list[str]) -> int:
     questions = _load_questions(args.questions, args.limit)
     configs = _configs(args.compare)
     settings = _settings(args)
+    if args.hard_negatives:
+        from newsrag.eval.datasets import hard_negatives, with_answer_audit
+
+        if any(c.baseline for c in configs):
+            raise _usage("--hard-negatives: the llama-index baseline cannot be asked without some articles; drop --compare baseline")
+        questions = hard_negatives(with_answer_audit(questions))
+        if not questions:
+            raise _usage(f"--hard-negatives: {args.questions} has no RealTime QA questions with gold articles")
     if args.corpus is not None and not args.corpus.exists():
         raise _usage(f"{args.corpus}: no such corpus file or folder")
     if any(c.baseline for c in configs) and args.corpus is None:
