@@ -129,6 +129,8 @@ def score_answer(question: Question, record: Mapping[str, Any], judge: Faithfuln
         abstention,
         AnswerTextMatch().compute(answer, question.answer_texts),
     ]
+    if not question.answerable:  # a hard negative (`--hard-negatives`): holding the quiz answer is no failure,
+        scores[-1].name = "answer_text_anyway"  # it shows an article that still answers it
     if judge is not None:
         from newsrag.eval.baseline import EXTRACTIVE_LABEL
 
@@ -191,7 +193,7 @@ class AnswerRun:
         firsts = sorted(o.first_token_s for o in outcomes if o.first_token_s is not None)
         both = [o for o in outcomes if _right_and_cited(o)]
         sourced = [o for o in outcomes if _right_and_cited(o, with_silver=True)]
-        applicable = [o for o in outcomes if o.question.answer_texts]
+        applicable = [o for o in outcomes if o.question.answer_texts and o.question.answerable]
         return {
             **means,
             "answer_text_and_gold_cited": len(both) / len(applicable) if applicable else None,
@@ -367,6 +369,7 @@ SUMMARY_COLUMNS = [
     ("abstained_when_negative", "abstained on negatives"),
     ("answered_when_answerable", "answered answerables"),
     ("answer_text_match", "answer_text found"),
+    ("answer_text_anyway", "answer_text found on negatives (an article still answers)"),
     ("answer_text_and_gold_cited", "answer_text found and gold cited"),
     ("answer_text_and_source_cited", "answer_text found, gold or silver cited"),
     ("abstentions", "abstentions"),
@@ -514,6 +517,7 @@ def fmt_summary(summary: Mapping[str, Any]) -> str:
         "abstained_when_negative",
         "answered_when_answerable",
         "answer_text_match",
+        "answer_text_anyway",
         "answer_text_and_gold_cited",
         "answer_text_and_source_cited",
         "faithfulness",

@@ -348,7 +348,7 @@ def test_every_audited_answer_is_quoted_word_for_word_from_its_article():
 
 
 def test_a_hard_negative_is_its_question_without_every_article_that_answers_it():
-    from newsrag.eval.answers import score_answer
+    from newsrag.eval.answers import failed_checks, score_answer
     from newsrag.eval.calibrate import half_of
     from newsrag.eval.datasets import Question, hard_negatives
 
@@ -361,8 +361,12 @@ def test_a_hard_negative_is_its_question_without_every_article_that_answers_it()
     assert negative.excluded_docs == ["g", "s", "a"] and not negative.answerable and negative.type == "negative"
     assert half_of(negative.id) == half_of(quiz.id) and quiz.answerable  # the original is untouched
     abstained = score_answer(negative, {"answer": "The articles in this collection don't say.", "abstained": True, "citations": []})
-    answered = score_answer(negative, {"answer": "Finland and Sweden [1].", "abstained": False, "citations": [{"n": 1, "doc_id": "b"}]})
+    answered = score_answer(
+        negative, {"answer": "NATO invited Sweden and Finland [1].", "abstained": False, "citations": [{"n": 1, "doc_id": "b"}]}
+    )
     assert abstained["abstained_when_negative"].value == 1.0 and answered["abstained_when_negative"].value == 0.0
+    assert answered["answer_text_anyway"].value == 1.0 and "answer_text_match" not in answered  # no failure: another article answers
+    assert failed_checks(abstained) == [] and failed_checks(answered) == ["abstained_when_negative"]
 
 
 @needs_shared
