@@ -10,6 +10,7 @@ the sources shown are exactly those cited.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from newsrag.rag.evidence import is_question
 from newsrag.rag.passage import Passage
 from newsrag.rag.specifics import Specifics, about_other_dealings, additions, the_ask
 from newsrag.rag.terms import PRONOUNS, TermWeights, content_terms
-from newsrag.rag.timeframe import dateline_years
+from newsrag.rag.timeframe import dateline_years, says_another_time
 from newsrag.settings import CitationSettings
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -53,9 +54,15 @@ class CitationChecker:
     """
 
     def __init__(
-        self, weights: TermWeights, encoder=None, corroborate: bool = False, settings: CitationSettings = DEFAULT_SETTINGS
+        self,
+        weights: TermWeights,
+        encoder=None,
+        corroborate: bool = False,
+        settings: CitationSettings = DEFAULT_SETTINGS,
+        as_of: dt.date | None = None,
     ) -> None:
         self.weights = weights
+        self.as_of = as_of  # the day the question is asked: "this week" in a claim is counted back from it
         self.encoder = encoder  # optional: lets paraphrases count as supported
         self.settings = settings
         self.threshold = settings.support_threshold
@@ -79,6 +86,7 @@ class CitationChecker:
             for p, sentences in zip(passages, passage_sentences)
         ]
         passage_terms = [set(content_terms(text)) if sentences else set() for text, sentences in zip(held, passage_sentences)]
+        dates = [p.published for p in passages]
         kept: list[tuple[str, list[int]]] = []
         said: dict[str, int] = {}  # each claim as words -> its place in `kept`
         notes: list[str] = []
@@ -98,11 +106,11 @@ class CitationChecker:
                 if claim and not valid:
                     kept.append((claim, []))  # a connective phrase with no claim to check
                 continue
-            support = self._checked_support(claim, terms, held, passage_terms, passage_sentences, question, valid, notes)
+            support = self._checked_support(claim, terms, held, passage_terms, passage_sentences, question, valid, notes, dates)
             if not any(support):  # the sentence as written is unsupported: keep its longest leading part that a passage holds
                 for part in leading_parts(claim):
                     part_terms = content_terms(part)
-                    part_support = self._checked_support(part, part_terms, held, passage_terms, passage_sentences, question)
+                    part_support = self._checked_support(part, part_terms, held, passage_terms, passage_sentences, question, dates=dates)
                     if any(part_support):
                         notes.append(f"cut an unsupported part of a sentence: {claim[len(part) - 1 :][:80]}")
                         trimmed.append(claim)
@@ -174,6 +182,7 @@ class CitationChecker:
         question: str,
         valid: Sequence[int] = (),
         notes: list[str] | None = None,
+        dates: Sequence[str] = (),
     ) -> list[bool]:
         """Whether each passage supports the claim: its words (`_support`) and all its specifics, in
         `held` (per passage: its title, the sentences that may support a claim, and the years that
@@ -185,6 +194,10 @@ class CitationChecker:
         question does not (its answer) finds the question's figures in the passage too: "The
         Ukrainian Air Force claimed that Russia had ordered 2,400 drones", cited to an article
         without "2,400", puts the question's words in a new speaker's mouth.
+
+        Time words are the exception: a claim's "this week" or "yesterday" that the passage does not
+        hold must be true of the passage's date (`dates`, counted back from `as_of`), whatever the
+        question says (`says_another_time`).
         """
         support = self._support(claim, terms, passage_terms, passage_sentences)
         specifics = Specifics.of(claim)
@@ -195,6 +208,10 @@ class CitationChecker:
                 support[i] = False
                 if i in valid and notes is not None:
                     notes.append(f"[{i + 1}] does not hold {', '.join(missing[:4])} of: {claim[:80]}")
+            elif self.as_of is not None and i < len(dates) and says_another_time(claim, held[i], dates[i], self.as_of):
+                support[i] = False
+                if i in valid and notes is not None:
+                    notes.append(f"[{i + 1}] was published outside the time the sentence names: {claim[:80]}")
         return support
 
     def _support(self, claim: str, terms: list[str], passage_terms: list[set[str]], passage_sentences: list[list[str]]) -> list[bool]:

@@ -6,7 +6,9 @@ were said at once. A newsroom writes "In June 2023, U.S. intelligence said ... [
 only date newsrag knows to be true of the source: a sentence with a speaker ("officials said")
 opens with "In June 2023,"; any other ends with "(reported June 2023)", since the article's date is
 when it was reported, not necessarily when it happened. A sentence that already names a month or a
-year is left as it is, and nothing changes when every cited article is from the same month.
+year is left as it is, and nothing changes when every cited article is from the same month, unless
+the question counts back from its date ("this week") and a sentence cites only older news: that
+sentence says when its news was.
 """
 
 from __future__ import annotations
@@ -25,24 +27,30 @@ _MORE_OPENERS = frozenset("after amid although because before despite following 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
-def month_of(published: str) -> dt.date | None:
-    """The first day of the month of a YYYY-MM-DD date; None when it is missing or malformed."""
+def day_of(published: str) -> dt.date | None:
+    """The date of a YYYY-MM-DD string; None when it is missing or malformed."""
     try:
-        return dt.date.fromisoformat(published[:10]).replace(day=1)
+        return dt.date.fromisoformat(published[:10])
     except (TypeError, ValueError):
         return None
 
 
-def with_dates(text: str, published: Mapping[int, str]) -> str:
-    """The answer with each sentence dated by its earliest cited article, when the cited articles span months.
+def with_dates(text: str, published: Mapping[int, str], counted_back: dt.date | None = None) -> str:
+    """The answer with each sentence dated by its earliest cited article, when the cited articles span
+    months, or when every article a sentence cites came out before `counted_back`.
 
     `published` maps citation numbers (as in the text's markers) to their article's YYYY-MM-DD date.
+    `counted_back` is the first day of the time a question counts back from its date ("this week",
+    "yesterday"): an answer to it drawn from older news says when that news was.
     """
     sentences = answer_sentences(text)
-    months = [min((m for n in markers_in(s) if (m := month_of(published.get(n, "")))), default=None) for s in sentences]
-    if len({m for m in months if m is not None}) < 2:
+    cited = [[day for n in markers_in(s) if (day := day_of(published.get(n, "")))] for s in sentences]
+    months = [min(days).replace(day=1) if days else None for days in cited]
+    spans_months = len({m for m in months if m is not None}) >= 2
+    older = [bool(days) and counted_back is not None and max(days) < counted_back for days in cited]
+    if not spans_months and not any(older):
         return text
-    return " ".join(_dated(s, m) if m is not None else s for s, m in zip(sentences, months))
+    return " ".join(_dated(s, m) if m is not None and (spans_months or old) else s for s, m, old in zip(sentences, months, older))
 
 
 def _dated(sentence: str, month: dt.date) -> str:

@@ -204,7 +204,7 @@ class AnswerPipeline:
                 frame=resolve(standalone, as_of),
             )
             verified = yield from self._generate(job)
-            self._fill(answer, verified, job.passages)
+            self._fill(answer, verified, job.passages, job.frame)
         timings["generate_s"] = time.perf_counter() - generate_began
         timings["total_s"] = time.perf_counter() - began
         answer.timings = timings
@@ -297,7 +297,8 @@ class AnswerPipeline:
         question, passages, evidence, llm, notes, timings, began = (
             job.question, job.passages, job.evidence, job.llm, job.notes, job.timings, job.began
         )  # fmt: skip
-        checker = CitationChecker(self._term_weights(), self.encoder, corroborate=True, settings=self.settings.answer.citations)
+        as_of = job.frame.as_of if job.frame is not None else None
+        checker = CitationChecker(self._term_weights(), self.encoder, True, self.settings.answer.citations, as_of)
         relevant = evidence.relevant()
 
         def allow(passage: int, sentences) -> None:  # sentences that may now support a claim
@@ -411,7 +412,7 @@ class AnswerPipeline:
             lines.append(SOURCE_LINE.format(n=number, meta=meta, text=text))
         return [b.passage for b in blocks], USER_PROMPT.format(sources="\n".join(lines), question=question)
 
-    def _fill(self, answer: Answer, verified: VerifiedAnswer, passages: list[Passage]) -> None:
+    def _fill(self, answer: Answer, verified: VerifiedAnswer, passages: list[Passage], frame: Timeframe | None = None) -> None:
         if not verified.cited:
             answer.answer, answer.abstained = ABSTAIN_ANSWER, True
             return
@@ -422,7 +423,8 @@ class AnswerPipeline:
         ]
         cited_sentences = {c.n: c.sentences for c in answer.citations}
         answer.answer = with_full_names(answer.answer, cited_sentences)
-        answer.answer = with_dates(answer.answer, {c.n: c.passage.published for c in answer.citations})
+        counted_back = frame.start if frame is not None and frame.relative else None  # "this week": older news says when
+        answer.answer = with_dates(answer.answer, {c.n: c.passage.published for c in answer.citations}, counted_back)
         answer.claims = build_claims(answer.answer, cited_sentences)
 
     def _backend(self, requested: str | None):

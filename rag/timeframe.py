@@ -207,6 +207,29 @@ def dateline_years(text: str, published: str) -> list[str]:
     return list(dict.fromkeys(str(day.year + _YEAR_STEP[m.group(1).lower()]) for m in DATELINE_YEAR.finditer(text)))
 
 
+def says_another_time(claim: str, source: str, published: str, as_of: dt.date) -> bool:
+    """Whether `claim` places itself in time in words its `source` does not hold ("this week",
+    "yesterday", "this month": `RELATIVE`) while the source's article was published outside that time,
+    counted back from `as_of`.
+
+    A reader takes "this week" in an answer to mean the week the question was asked in. The
+    question's time words carried into an answer drawn from an older article give that article's
+    news a date it does not have ("Facebook banned political fundraising this week [1]", cited to an
+    article of two years before). The source's own time words are of its own date, which the answer
+    shows when it matters (rag/dating.py); an undated article cannot be judged and passes.
+    """
+    day = _published_day(published)
+    if day is None:
+        return False
+    for pattern, days in RELATIVE:
+        for match in pattern.finditer(claim):
+            if re.search(rf"\b{re.escape(match.group(0))}\b", source, re.I):
+                continue
+            if not as_of - dt.timedelta(days=days - 1) <= day <= as_of:
+                return True
+    return False
+
+
 def _published_day(published: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(published[:10])

@@ -327,6 +327,20 @@ def test_sentences_from_articles_of_different_months_say_when():
     assert with_dates(text, {1: "2024-09-10", 2: ""}) == text  # an undated article gives no date
 
 
+def test_an_answer_to_this_weeks_news_drawn_from_older_news_says_when():
+    import datetime as dt
+
+    from newsrag.rag.dating import with_dates
+
+    text = "TikTok banned political fundraising [1]. Facebook banned political ads [2]."
+    this_week = dt.date(2022, 9, 16)  # the first day a question asked on 2022-09-23 means by "this week"
+    assert with_dates(text, {1: "2022-09-21", 2: "2022-09-02"}, this_week) == (
+        "TikTok banned political fundraising [1]. Facebook banned political ads (reported September 2022) [2]."
+    )
+    assert with_dates(text, {1: "2022-09-21", 2: "2022-09-20"}, this_week) == text  # all of the week asked about
+    assert with_dates(text, {1: "2022-09-21", 2: "2022-09-02"}) == text  # a question naming no time: one month, nothing to say
+
+
 # ----- timeline ----------------------------------------------------------------------------------
 def test_a_long_timeline_is_grouped_by_month_a_short_one_by_week_or_day():
     from newsrag.rag.timeline import TimelineBuilder, _label

@@ -233,3 +233,24 @@ def test_a_year_is_held_by_an_article_that_says_this_year_or_last_year():
     assert CHECKER.run(claim, a_year_late).text == ""  # there it is 2023: the claim's year is not in the source
     undated = [Passage("c", "d.txt", said_last_year, title="Peace prize")]
     assert CHECKER.run(claim, undated).text == ""  # no date: no year
+
+
+def test_a_claims_this_week_must_be_true_of_its_articles_date():
+    import datetime as dt
+
+    as_of = dt.date(2022, 9, 23)
+    old = Passage("c1", "a.txt", "Facebook banned political fundraising on its platform.", title="Ban", published="2020-10-07")
+    new = Passage("c2", "b.txt", "TikTok banned political fundraising on its platform.", title="Ban", published="2022-09-21")
+    checker = CitationChecker(TermWeights({}, 10), as_of=as_of)
+    # the question's "this week" carried onto two-year-old news: no passage of that week holds it
+    assert checker.run("Facebook banned political fundraising this week [1].", [old, new]).text == ""
+    assert checker.run("TikTok banned political fundraising this week [2].", [old, new]).text == (
+        "TikTok banned political fundraising this week [1]."
+    )
+    assert checker.run("Facebook banned political fundraising [1].", [old, new]).text == "Facebook banned political fundraising [1]."
+    # the source's own time words are of its own date; without as_of nothing is judged
+    said = Passage("c3", "c.txt", "Facebook banned political fundraising this week.", title="Ban", published="2020-10-07")
+    assert checker.run("Facebook banned political fundraising this week [1].", [said]).text.startswith("Facebook banned")
+    undated = Passage("c4", "d.txt", "Facebook banned political fundraising on its platform.", title="Ban")
+    assert checker.run("Facebook banned political fundraising this week [1].", [undated]).text.startswith("Facebook banned")
+    assert CHECKER.run("Facebook banned political fundraising this week [1].", [old]).text.startswith("Facebook banned")
