@@ -120,6 +120,9 @@ def score_answer(question: Question, record: Mapping[str, Any], judge: Faithfuln
     abstained = bool(record.get("abstained"))
     abstention = AbstentionScore().compute(abstained, question.answerable)
     abstention.name = "answered_when_answerable" if question.answerable else "abstained_when_negative"
+    match = AnswerTextMatch().compute(answer, question.answer_texts)
+    if not question.answerable:  # a hard negative (`--hard-negatives`): holding the quiz answer is no failure,
+        match.name = "answer_text_anyway"  # it shows an article that still answers it
     scores = [
         FactRecall().compute(answer, question.facts),
         MinFactsReached().compute(answer, question.facts, question.min_facts),
@@ -127,10 +130,8 @@ def score_answer(question: Question, record: Mapping[str, Any], judge: Faithfuln
         CitationPrecision().compute(citations, question.gold_docs),
         DanglingMarkers().compute(answer, citations),
         abstention,
-        AnswerTextMatch().compute(answer, question.answer_texts),
+        match,
     ]
-    if not question.answerable:  # a hard negative (`--hard-negatives`): holding the quiz answer is no failure,
-        scores[-1].name = "answer_text_anyway"  # it shows an article that still answers it
     if judge is not None:
         from newsrag.eval.baseline import EXTRACTIVE_LABEL
 
