@@ -106,11 +106,11 @@ class CitationChecker:
                 if claim and not valid:
                     kept.append((claim, []))  # a connective phrase with no claim to check
                 continue
-            support = self._checked_support(claim, terms, held, passage_terms, passage_sentences, question, valid, notes, dates)
+            support = self._checked_support(claim, terms, held, passage_terms, passage_sentences, question, dates, valid, notes)
             if not any(support):  # the sentence as written is unsupported: keep its longest leading part that a passage holds
                 for part in leading_parts(claim):
                     part_terms = content_terms(part)
-                    part_support = self._checked_support(part, part_terms, held, passage_terms, passage_sentences, question, dates=dates)
+                    part_support = self._checked_support(part, part_terms, held, passage_terms, passage_sentences, question, dates)
                     if any(part_support):
                         notes.append(f"cut an unsupported part of a sentence: {claim[len(part) - 1 :][:80]}")
                         trimmed.append(claim)
@@ -180,9 +180,9 @@ class CitationChecker:
         passage_terms: list[set[str]],
         passage_sentences: list[list[str]],
         question: str,
+        dates: Sequence[str],
         valid: Sequence[int] = (),
         notes: list[str] | None = None,
-        dates: Sequence[str] = (),
     ) -> list[bool]:
         """Whether each passage supports the claim: its words (`_support`) and all its specifics, in
         `held` (per passage: its title, the sentences that may support a claim, and the years that
@@ -208,7 +208,7 @@ class CitationChecker:
                 support[i] = False
                 if i in valid and notes is not None:
                     notes.append(f"[{i + 1}] does not hold {', '.join(missing[:4])} of: {claim[:80]}")
-            elif self.as_of is not None and i < len(dates) and says_another_time(claim, held[i], dates[i], self.as_of):
+            elif self.as_of is not None and says_another_time(claim, held[i], dates[i], self.as_of):
                 support[i] = False
                 if i in valid and notes is not None:
                     notes.append(f"[{i + 1}] was published outside the time the sentence names: {claim[:80]}")

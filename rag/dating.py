@@ -20,19 +20,12 @@ from typing import Mapping
 from newsrag.rag.citations import MARKER, answer_sentences, markers_in
 from newsrag.rag.claims import speaker_of
 from newsrag.rag.specifics import MONTH, SENTENCE_OPENERS
+from newsrag.rag.timeframe import published_day
 
 # Openers that are not names, beyond rag.specifics' list, lower-cased once a date phrase comes first.
 _MORE_OPENERS = frozenset("after amid although because before despite following if last once since though under until with".split())
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-
-
-def day_of(published: str) -> dt.date | None:
-    """The date of a YYYY-MM-DD string; None when it is missing or malformed."""
-    try:
-        return dt.date.fromisoformat(published[:10])
-    except (TypeError, ValueError):
-        return None
 
 
 def with_dates(text: str, published: Mapping[int, str], counted_back: dt.date | None = None) -> str:
@@ -44,7 +37,7 @@ def with_dates(text: str, published: Mapping[int, str], counted_back: dt.date | 
     "yesterday"): an answer to it drawn from older news says when that news was.
     """
     sentences = answer_sentences(text)
-    cited = [[day for n in markers_in(s) if (day := day_of(published.get(n, "")))] for s in sentences]
+    cited = [[day for n in markers_in(s) if (day := published_day(published.get(n, "")))] for s in sentences]
     months = [min(days).replace(day=1) if days else None for days in cited]
     spans_months = len({m for m in months if m is not None}) >= 2
     older = [bool(days) and counted_back is not None and max(days) < counted_back for days in cited]

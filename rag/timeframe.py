@@ -148,7 +148,7 @@ def resolve(question: str, as_of: dt.date) -> Timeframe:
 
 def published_in(published: str, frame: Timeframe) -> bool | None:
     """Whether a publication date (YYYY-MM-DD) falls in the frame's window; None when undated or unreadable."""
-    day = _published_day(published)
+    day = published_day(published)
     if day is None:
         return None
     return frame.start is not None and frame.end is not None and frame.start <= day <= frame.end
@@ -157,7 +157,7 @@ def published_in(published: str, frame: Timeframe) -> bool | None:
 def published_before(published: str, frame: Timeframe) -> bool | None:
     """Whether a publication date (YYYY-MM-DD) comes before the frame's window (False when the frame
     has none); None when undated or unreadable."""
-    day = _published_day(published)
+    day = published_day(published)
     if day is None:
         return None
     return frame.start is not None and day < frame.start
@@ -181,7 +181,7 @@ def of_another_time(sentence: str, published: str, frame: Timeframe | None) -> b
     week") ends at the as-of date, after which nothing is read; an undated article is left alone."""
     if frame is None or frame.start is None or frame.end is None or frame.relative:
         return False
-    day = _published_day(published)
+    day = published_day(published)
     if day is None or day.year <= frame.end.year:
         return False
     years = {int(y) for y in ANY_YEAR.findall(sentence)} | {int(y) for y in dateline_years(sentence, published)}
@@ -201,7 +201,7 @@ def dateline_years(text: str, published: str) -> list[str]:
     A reader resolves "last year" against the dateline; a question that names the year ("the 2022
     prize") must find the sentence that says it in the article's own words.
     """
-    day = _published_day(published) if DATELINE_YEAR.search(text) else None
+    day = published_day(published) if DATELINE_YEAR.search(text) else None
     if day is None:
         return []
     return list(dict.fromkeys(str(day.year + _YEAR_STEP[m.group(1).lower()]) for m in DATELINE_YEAR.finditer(text)))
@@ -218,7 +218,7 @@ def says_another_time(claim: str, source: str, published: str, as_of: dt.date) -
     article of two years before). The source's own time words are of its own date, which the answer
     shows when it matters (rag/dating.py); an undated article cannot be judged and passes.
     """
-    day = _published_day(published)
+    day = published_day(published)
     if day is None:
         return False
     for pattern, days in RELATIVE:
@@ -230,8 +230,9 @@ def says_another_time(claim: str, source: str, published: str, as_of: dt.date) -
     return False
 
 
-def _published_day(published: str) -> dt.date | None:
+def published_day(published: str) -> dt.date | None:
+    """The date of a YYYY-MM-DD publication date; None when it is missing or malformed."""
     try:
         return dt.date.fromisoformat(published[:10])
-    except ValueError:
+    except (TypeError, ValueError):
         return None
