@@ -116,8 +116,7 @@ def collect(pipeline, questions: Sequence[Question], set_name: str, llm=None, pr
         )
         variants = [("as asked", None, question.answerable)]
         if question.dataset == "realtimeqa" and question.gold_docs:
-            answering = [*question.gold_docs, *question.silver_docs, *question.audited_docs]
-            variants.append(("without its articles", Filters(exclude_doc_ids=answering), False))
+            variants.append(("without its articles", Filters(exclude_doc_ids=question.answering_docs), False))
         as_of = question_as_of(question)
         for variant, filters, answerable in variants:
             passages, evidence, verdict = pipeline.gather(question.question, standalone, history, filters, as_of=as_of)

@@ -72,6 +72,11 @@ class Question:
         """Whether the collection holds an answer (negative questions do not)."""
         return self.type != "negative" and bool(self.gold_docs)
 
+    @property
+    def answering_docs(self) -> list[str]:
+        """Every article known to answer it: gold, silver and audited (what a hard negative leaves out)."""
+        return [*self.gold_docs, *self.silver_docs, *self.audited_docs]
+
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for reports."""
         data = asdict(self)
@@ -233,7 +238,7 @@ def hard_negatives(questions: list[Question]) -> list[Question]:
             type="negative",
             gold_docs=[],
             silver_docs=[],
-            excluded_docs=[*question.gold_docs, *question.silver_docs, *question.audited_docs],
+            excluded_docs=question.answering_docs,
         )
         for question in questions
         if question.dataset == "realtimeqa" and question.gold_docs
