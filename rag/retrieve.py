@@ -34,7 +34,7 @@ from newsrag.index.keyword import KeywordIndex
 from newsrag.index.store import ChunkStore, published_number
 from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.terms import StoreTermWeights, content_terms
-from newsrag.rag.timeframe import Timeframe, resolve
+from newsrag.rag.timeframe import Timeframe, published_day, resolve
 from newsrag.settings import RetrievalSettings
 
 # Headlines a retriever keeps in memory (as content terms) before it starts afresh: a bound for an
@@ -324,12 +324,7 @@ def until(filters: Filters | None, as_of: dt.date) -> Filters:
 def _published_date(index: KeywordIndex, doc_id: str) -> dt.date | None:
     """An article's publication date from the keyword index's rows (None when undated)."""
     rows = index.rows_of(doc_id)
-    if len(rows) == 0:
-        return None
-    try:
-        return dt.date.fromisoformat(index.rows[int(rows[0])].published[:10])
-    except ValueError:
-        return None
+    return published_day(index.rows[int(rows[0])].published) if len(rows) else None
 
 
 def _document_ranks(items, attribute: str) -> dict[str, int]:

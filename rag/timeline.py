@@ -20,6 +20,7 @@ from newsrag.index.sentences import split_sentences
 from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.retrieve import until
 from newsrag.rag.terms import StoreTermWeights, content_terms
+from newsrag.rag.timeframe import published_day
 from newsrag.settings import TimelineSettings
 
 UNDATED = "Undated"
@@ -103,7 +104,7 @@ class TimelineBuilder:
                 score = weights.coverage(wanted, set(content_terms(sentence.text)))
                 if passage.doc_id not in best or score > best[passage.doc_id][0]:
                     best[passage.doc_id] = (score, sentence.text, passage)
-        chosen = [(_date(b[2].published), *b) for b in best.values() if b[0] > 0][:limit]
+        chosen = [(published_day(b[2].published), *b) for b in best.values() if b[0] > 0][:limit]
         dated = sorted((c for c in chosen if c[0]), key=lambda c: (c[0], -c[1]))
         grouping = self._grouping([date for date, *_ in dated])
         entries = [_entry(score, sentence, passage, date, _label(date, grouping)) for date, score, sentence, passage in dated]
@@ -114,13 +115,6 @@ class TimelineBuilder:
         if len(dates) <= self.group_above:
             return "day"
         return "month" if (dates[-1] - dates[0]).days > self.months_above_days else "week"
-
-
-def _date(published: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(published[:10])
-    except (TypeError, ValueError):
-        return None
 
 
 def _label(date: dt.date, grouping: str) -> str:
