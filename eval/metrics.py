@@ -42,12 +42,13 @@ def normalise(text: str) -> str:
 
 def answer_key(text: str) -> str:
     """A text reduced for "does the answer contain it": lower-case, numbers as digits ("four" and
-    "4", "1,000" and "1000"), punctuation and the articles a/an/the dropped (SQuAD's normalisation,
-    plus number words), citation markers removed."""
-    from newsrag.rag.specifics import NUMBER_WORDS_RUN, number_value
+    "4", "1,000" and "1000", "12.6 million" and "12,600,000"), punctuation and the articles a/an/the
+    dropped (SQuAD's normalisation, plus number words), citation markers removed."""
+    from newsrag.rag.specifics import NUMBER_WORDS_RUN, SCALED_DIGITS, number_value, scaled_value
 
     text = MARKER.sub(" ", text).replace("&", " and ")
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    text = SCALED_DIGITS.sub(lambda m: scaled_value(m.group(1), m.group(2)), text)
     text = NUMBER_WORDS_RUN.sub(lambda m: number_value(m.group(0)) or m.group(0), text.lower())
     text = re.sub(r"[^\w\s]", " ", text.translate(_APOSTROPHES).replace("'", ""))
     return " ".join(w for w in text.split() if w not in ("a", "an", "the"))

@@ -131,6 +131,9 @@ def test_answer_text_counts_digits_and_number_words_and_ignores_punctuation():
     assert match.compute("The European Union will require it [1].", ["Europe"]).value == 1.0  # containment, as specified
     assert match.compute("New Jersey and Oregon ban it [1].", ["New Jersey & Oregon"]).value == 1.0
     assert match.compute("Bidders paid 19,000,000 dollars [1].", ["$19,000,000"]).value == 1.0
+    assert match.compute("The card sold for $12,600,000 [1].", ["$12.6 million"]).value == 1.0  # one figure, written two ways
+    assert match.compute("About 2.3 million customers had no power [1].", ["2.5 million"]).value == 0.0
+    assert match.compute("It drew 5 million viewers [1].", ["5"]).value == 0.0  # five million is not five
 
 
 def test_an_interrupted_answer_run_resumes_from_its_journal(tmp_path):
