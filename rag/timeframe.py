@@ -40,13 +40,16 @@ EXPLICIT_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+((?
 MONTH_YEAR = re.compile(rf"\b(?:in|during|since|of|by|last|this)?\s*{_MONTH}(?:\s+((?:19|20)\d\d))?\b", re.I)
 YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", re.I)
 WEEKDAY = re.compile(r"\b(?:on|last|this)\s+(" + "|".join(WEEKDAYS) + r")\b", re.I)
-# Relative spans: the words, and the days back from the as-of date that they cover.
+# Relative spans: the words, and the days back from the as-of date that they cover ("month" and
+# "year": the calendar month or year of the as-of date, for "this month" and "this year").
 RELATIVE = [
     (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), 1),
     (re.compile(r"\byesterday\b", re.I), 2),
     (re.compile(r"\b(this|past|last) (week|weekend)\b|\bthis past week\b|\bdays? ago\b", re.I), 8),
-    (re.compile(r"\b(this|past|last) (month)\b|\bweeks ago\b", re.I), 35),
-    (re.compile(r"\b(this|past|last) year\b|\bmonths ago\b", re.I), 400),
+    (re.compile(r"\bthis month\b", re.I), "month"),
+    (re.compile(r"\b(past|last) (month)\b|\bweeks ago\b", re.I), 35),
+    (re.compile(r"\bthis year\b", re.I), "year"),
+    (re.compile(r"\b(past|last) year\b|\bmonths ago\b", re.I), 400),
 ]
 # "this year", "last year's vote", "next year": a year an article counts from its own date.
 DATELINE_YEAR = re.compile(r"\b(this|last|next)\s+year\b", re.I)
@@ -110,6 +113,20 @@ def _latest_month(as_of: dt.date, month: int, year: int | None) -> tuple[dt.date
     return first, last
 
 
+def relative_start(span: int | str, as_of: dt.date) -> dt.date:
+    """The first day of a `RELATIVE` span counted back from `as_of`.
+
+    "This month" and "this year" are the calendar month and year a reader is in: "later this year",
+    asked in July 2022, is not said by an article of July 2021, though it is within a year of it. A
+    number of days counts back from the as-of date ("this week": 8 days, "last year": 400).
+    """
+    if span == "month":
+        return as_of.replace(day=1)
+    if span == "year":
+        return as_of.replace(month=1, day=1)
+    return as_of - dt.timedelta(days=int(span) - 1)
+
+
 def resolve(question: str, as_of: dt.date) -> Timeframe:
     """The timeframe a question's words point to, relative to `as_of` (the first rule that matches wins).
 
@@ -117,9 +134,9 @@ def resolve(question: str, as_of: dt.date) -> Timeframe:
     after, or later in the week.
     """
     recent = bool(RECENT.search(question))
-    for pattern, days in RELATIVE:
+    for pattern, span in RELATIVE:
         if pattern.search(question):
-            return Timeframe(as_of, as_of - dt.timedelta(days=days - 1), as_of, recent, relative=True)
+            return Timeframe(as_of, relative_start(span, as_of), as_of, recent, relative=True)
     match = EXPLICIT_DAY.search(question)
     if match:
         month, day, year = MONTHS[match.group(1).lower().rstrip(".")], int(match.group(2)), match.group(3)
@@ -221,11 +238,11 @@ def says_another_time(claim: str, source: str, published: str, as_of: dt.date) -
     day = published_day(published)
     if day is None:
         return False
-    for pattern, days in RELATIVE:
+    for pattern, span in RELATIVE:
         for match in pattern.finditer(claim):
             if re.search(rf"\b{re.escape(match.group(0))}\b", source, re.I):
                 continue
-            if not as_of - dt.timedelta(days=days - 1) <= day <= as_of:
+            if not relative_start(span, as_of) <= day <= as_of:
                 return True
     return False
 

@@ -251,6 +251,22 @@ def test_relative_time_words_resolve_against_the_as_of_date():
     assert resolve("What is the latest on the talks?", as_of).recent
 
 
+def test_this_month_and_this_year_are_the_calendar_month_and_year():
+    """A reader asking in July 2022 about "later this year" means 2022: an article of July 2021
+    that says "later this year" speaks of 2021, though it is within a year of the question. "Last
+    year" and "the past month" still count back."""
+    from newsrag.rag.timeframe import says_another_time
+
+    as_of = dt.date(2022, 7, 28)
+    assert resolve("Which singer will launch a Las Vegas residency later this year?", as_of).start == dt.date(2022, 1, 1)
+    assert resolve("Which mission will NASA launch this month?", as_of).start == dt.date(2022, 7, 1)
+    assert resolve("How many titles were banned over the past year?", as_of).start == dt.date(2021, 6, 24)
+    assert resolve("What did prices do last month?", as_of).start == dt.date(2022, 6, 24)
+    claim = "The Backstreet Boys will launch a Las Vegas residency this year [1]."
+    assert says_another_time(claim, "Backstreet Boys return to Las Vegas for a holiday residency", "2021-07-12", as_of)
+    assert not says_another_time(claim, "Backstreet Boys return to Las Vegas for a holiday residency", "2022-02-01", as_of)
+
+
 def test_as_of_dates_are_read_in_either_form_and_refused_clearly():
     assert parse_as_of("2022/06/16") == parse_as_of("2022-06-16") == dt.date(2022, 6, 16)
     assert parse_as_of(None) == dt.date.today()
