@@ -252,9 +252,9 @@ def test_relative_time_words_resolve_against_the_as_of_date():
 
 
 def test_this_month_and_this_year_are_the_calendar_month_and_year():
-    """A reader asking in July 2022 about "later this year" means 2022: an article of July 2021
-    that says "later this year" speaks of 2021, though it is within a year of the question. "Last
-    year" and "the past month" still count back."""
+    """A reader asking in July 2022 about "later this year" means 2022: an answer's "this year",
+    cited to an article of July 2021 that does not say it, is not supported, though the article is
+    within a year of the question. "Last month" and "the past year" still count back."""
     from newsrag.rag.timeframe import says_another_time
 
     as_of = dt.date(2022, 7, 28)
