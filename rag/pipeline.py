@@ -29,9 +29,10 @@ from newsrag.rag.extractive import compose
 from newsrag.rag.naming import with_full_names
 from newsrag.rag.passage import Filters, Passage
 from newsrag.rag.prompts import ABSTAIN_ANSWER, SOURCE_LINE, SYSTEM_PROMPT, USER_PROMPT
+from newsrag.rag.retrieve import holds_news_week
 from newsrag.rag.specifics import adds_to_question, names_kind_asked
 from newsrag.rag.terms import StoreTermWeights
-from newsrag.rag.timeframe import Timeframe, parse_as_of, resolve
+from newsrag.rag.timeframe import Timeframe, old_news, parse_as_of, resolve
 from newsrag.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
@@ -205,6 +206,7 @@ class AnswerPipeline:
             )
             verified = yield from self._generate(job)
             self._fill(answer, verified, job.passages, job.frame)
+            self._drop_old_news(answer, job.frame)
         timings["generate_s"] = time.perf_counter() - generate_began
         timings["total_s"] = time.perf_counter() - began
         answer.timings = timings
@@ -426,6 +428,24 @@ class AnswerPipeline:
         counted_back = frame.start if frame is not None and frame.relative else None  # "this week": older news says when
         answer.answer = with_dates(answer.answer, {c.n: c.passage.published for c in answer.citations}, counted_back)
         answer.claims = build_claims(answer.answer, cited_sentences)
+
+    def _drop_old_news(self, answer: Answer, frame: Timeframe) -> None:
+        """Abstain when an answer rests only on coverage older than the news its question asks about
+        by more than `stale_after_days` (rag/timeframe.old_news): the days counted back by its time
+        words, or, for a question naming no time asked of an archive that holds the news of its
+        week, that week. A note gives the newest source's date, so the reader can ask about that time."""
+        stale_days = self.settings.answer.stale_after_days
+        newest = old_news([c.passage.published for c in answer.citations], frame, stale_days)
+        if newest is None:
+            return
+        if not frame.window and not holds_news_week(self.store.keyword_index(), frame.as_of, self.settings.retrieval.week_days):
+            return
+        asked = frame.start if frame.window else frame.as_of
+        answer.notes.append(
+            f"the answer rested only on articles from {newest.isoformat()} or before, more than {stale_days} days before the "
+            f"news asked about ({asked.isoformat()} on): old news is not an answer to it (ask about that time to read it)"
+        )
+        answer.answer, answer.abstained, answer.citations, answer.claims = ABSTAIN_ANSWER, True, [], []
 
     def _backend(self, requested: str | None):
         """The backend to use and its LLM (None for extractive); falls back to extractive when the model is missing."""

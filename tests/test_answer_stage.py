@@ -343,6 +343,21 @@ def test_sentences_from_articles_of_different_months_say_when():
     assert with_dates(text, {1: "2024-09-10", 2: ""}) == text  # an undated article gives no date
 
 
+def test_old_news_is_an_answer_whose_every_source_is_older_than_the_limit():
+    from newsrag.rag.timeframe import old_news
+
+    as_of = dt.date(2022, 7, 21)
+    plain = resolve("Which product is hard to find in stores?", as_of)
+    assert old_news(["2021-10-15", "2022-03-01"], plain, 90) == dt.date(2022, 3, 1)  # the newest, 142 days before
+    assert old_news(["2021-10-15", "2022-07-01"], plain, 90) is None  # one source is recent
+    assert old_news(["2021-10-15", ""], plain, 90) is None  # an undated source may be new
+    assert old_news(["2021-10-15"], plain, 0) is None and old_news([], plain, 90) is None
+    assert old_news(["2021-10-15"], resolve("Which product was hard to find in October 2021?", as_of), 90) is None  # its time named
+    this_week = resolve("Which head of state resigned this week?", as_of)  # counted back: July 14 on
+    assert old_news(["2021-03-01"], this_week, 90) == dt.date(2021, 3, 1)
+    assert old_news(["2022-05-01"], this_week, 90) is None  # 74 days before the week: dated, not dropped (rag/dating.py)
+
+
 def test_an_answer_to_this_weeks_news_drawn_from_older_news_says_when():
     import datetime as dt
 

@@ -582,3 +582,44 @@ def test_every_question_file_kept_in_the_repository_loads_with_unique_ids_and_fa
         questions = load_questions(path)
         assert len({q.id for q in questions}) == len(questions), path
         assert all(q.facts or q.type == "negative" for q in questions), path
+
+
+def test_the_stale_limit_is_fitted_on_half_a_from_two_journals(tmp_path):
+    """`eval/stale_fit.py`: each answered question's newest source, counted from the news it asks about."""
+    from newsrag.eval.calibrate import half_of
+    from newsrag.eval.stale_fit import fit, stale_cases
+
+    ids = {half: next(f"q{i}" for i in range(100) if half_of(f"q{i}") == half) for half in ("A", "B")}
+
+    def record(qid, question, published, right, key):
+        answer = {"question": question, "standalone_question": question, "abstained": False, "as_of": "2022-07-21"}
+        answer["citations"] = [{"published": p} for p in published]
+        return json.dumps({"question": {"id": qid}, "answer": answer, "scores": {key: {"value": 1.0 if right else 0.0}}})
+
+    answers, negatives = tmp_path / "answers.jsonl", tmp_path / "negatives.jsonl"
+    answers.write_text(
+        "\n".join(
+            [
+                record(ids["A"], "Which state has the most cases?", ["2022-06-01"], True, "answer_text_match"),  # 50 days: right
+                record(ids["B"], "Which state had the most cases in 2021?", ["2021-01-01"], True, "answer_text_match"),  # a named year
+            ]
+        )
+    )
+    negatives.write_text(
+        "\n".join(
+            [
+                record(ids["A"], "Which school ended student loans?", ["2015-06-24"], False, "answer_text_anyway"),  # years old: wrong
+                record(ids["A"], "Which team won this week?", ["2022-07-01", ""], False, "answer_text_anyway"),  # an undated source
+                record(ids["B"], "Which band split up this week?", ["2022-03-01"], False, "answer_text_anyway"),  # 135 days before the week
+            ]
+        )
+    )
+    cases = stale_cases(answers, False) + stale_cases(negatives, True)
+    assert sorted((c.half, c.age_days, c.loses_right, c.drops_wrong_negative) for c in cases) == [
+        ("A", 50, True, False),
+        ("A", 2584, False, True),
+        ("B", 135, False, True),
+    ]
+    chosen, table = fit(cases, grid=(30, 60, 3000))
+    assert chosen == 60  # 30 loses the right answer; 3000 drops nothing
+    assert table == [[30, 1, 1, 1, 0], [60, 1, 0, 1, 0], [3000, 0, 0, 0, 0]]

@@ -220,3 +220,46 @@ def test_a_model_rewrite_of_a_follow_up_steers_the_evidence(seed_pipeline):
     best = [s.text for s in seed_pipeline._select_evidence(question, rewrite, history, passages).top(3)]
     assert "Pantsir" in " ".join(best)
     assert all("Wagner" in text or "Hezbollah" in text for text in best), best  # about whom "it" means
+
+
+def test_a_question_naming_no_time_is_not_answered_from_old_news_alone(tmp_path, encoder):
+    """Asked of an archive that holds the week's news, a question naming no time is about that news:
+    an answer resting only on a report of the year before gives way to an abstention that says so.
+    The same question answers where the archive stops earlier, or when it names that time."""
+    import datetime as dt
+
+    from newsrag.components import open_store
+    from newsrag.index.ingest import Ingestor
+
+    stories = [
+        (
+            "fees-2021",
+            "2021-03-01",
+            "Aldport university ends tuition fees",
+            "The University of Aldport announced it will end tuition fees for all students.",
+        ),
+        (
+            "budget-2022",
+            "2022-06-10",
+            "Ruritania passes a budget",
+            "Ruritania's parliament passed its budget on Friday after a long debate.",
+        ),
+    ]
+    corpus = tmp_path / "stories.jsonl"
+    corpus.write_text(
+        "\n".join(json.dumps({"doc_id": d, "publish_date": p, "title": t, "text": x}) for d, p, t, x in stories), encoding="utf-8"
+    )
+    settings = make_settings(tmp_path / "store")
+    Ingestor(settings, open_store(settings), encoder, progress=False).run([corpus])
+    pipeline = open_pipeline(settings)
+    question = "Which university announced it will end tuition fees for all students?"
+
+    stale = pipeline.run(question, as_of=dt.date(2022, 6, 12))
+    assert stale.abstained and not stale.citations
+    assert any("2021-03-01" in note and "2022-06-12 on" in note for note in stale.notes)
+    then = pipeline.run(question, as_of=dt.date(2021, 3, 4))  # that week's news
+    assert not then.abstained and "Aldport" in then.answer
+    named = pipeline.run("Which university announced in 2021 it will end tuition fees for all students?", as_of=dt.date(2022, 6, 12))
+    assert not named.abstained and "Aldport" in named.answer
+    off = open_pipeline(make_settings(tmp_path / "store", answer={"stale_after_days": 0})).run(question, as_of=dt.date(2022, 6, 12))
+    assert not off.abstained and "Aldport" in off.answer

@@ -181,6 +181,19 @@ def test_a_question_naming_no_time_is_about_the_news_week_of_its_as_of_date(tmp_
     assert resolve("Who resigned this week?", as_of).window_or_week(0) == (dt.date(2022, 6, 5), as_of)
 
 
+def test_an_archive_holds_the_news_week_when_an_article_of_those_days_is_in_it(tmp_path, encoder):
+    import datetime as dt
+
+    from newsrag.rag.retrieve import holds_news_week
+
+    index = _dated_store(tmp_path, encoder).store.keyword_index()
+    assert holds_news_week(index, dt.date(2022, 6, 12), 8)  # pm-jun, June 10
+    assert holds_news_week(index, dt.date(2022, 6, 17), 8)  # its week's last day
+    assert not holds_news_week(index, dt.date(2022, 6, 18), 8)  # the week after: nothing new
+    assert not holds_news_week(index, dt.date(2022, 6, 9), 8)  # before it was published
+    assert not holds_news_week(index, dt.date(2022, 6, 12), 0)  # the news week off
+
+
 def test_vectors_alone_still_honour_dates(tmp_path, encoder):
     """Without a keyword index to filter by, the date bound goes to Chroma itself."""
     import datetime as dt
