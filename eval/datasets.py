@@ -216,13 +216,12 @@ def load_answer_audit(path: Path) -> dict[str, list[str]]:
 
 
 def with_answer_audit(questions: list[Question], path: Path = DEV_ANSWER_AUDIT) -> list[Question]:
-    """`questions` with each one's audited articles set (`Question.audited_docs`); unchanged without the file."""
+    """Copies of `questions` with each one's audited articles set (`Question.audited_docs`); the same
+    list without the file. The questions given are left as they were."""
     if not Path(path).is_file():
         return questions
     audit = load_answer_audit(path)
-    for question in questions:
-        question.audited_docs = list(audit.get(question.id, []))
-    return questions
+    return [replace(question, audited_docs=list(audit.get(question.id, []))) for question in questions]
 
 
 def hard_negatives(questions: list[Question]) -> list[Question]:

@@ -48,16 +48,18 @@ def test_recall_counts_each_gold_article_and_mrr_takes_the_first():
 
 def test_articles_that_also_hold_the_answer_are_scored_apart_from_the_gold_one():
     from newsrag.eval.datasets import Question
-    from newsrag.eval.retrieval import ANSWERING, run_questions
+    from newsrag.eval.retrieval import ANSWERING, KNOWN, run_questions
 
     with_silver = Question(id="q1", question="q1", gold_docs=["gold"], silver_docs=["silver"])
     gold_only = Question(id="q2", question="q2", gold_docs=["gold"])
-    ranked = {"q1": ["silver", "gold"], "q2": ["other", "gold"]}
-    outcomes = run_questions([with_silver, gold_only], lambda query, k, question: ranked[question.id], 10, "t", progress=False)
-    first, second = (o.scores for o in outcomes)
-    assert (first["hit@1"].value, first[ANSWERING + "hit@1"].value) == (0.0, 1.0)
+    audited = Question(id="q3", question="q3", gold_docs=["gold"], silver_docs=["silver"], audited_docs=["digest"])
+    ranked = {"q1": ["silver", "gold"], "q2": ["other", "gold"], "q3": ["digest", "silver", "gold"]}
+    outcomes = run_questions([with_silver, gold_only, audited], lambda query, k, question: ranked[question.id], 10, "t", progress=False)
+    first, second, third = (o.scores for o in outcomes)
+    assert (first["hit@1"].value, first[ANSWERING + "hit@1"].value, first[KNOWN + "hit@1"].value) == (0.0, 1.0, 1.0)
     assert (second["mrr@10"].value, second[ANSWERING + "mrr@10"].value) == (0.5, 0.5)  # no silver: the same figure
-    assert ANSWERING + "recall@1" not in first  # recall is about finding every gold article
+    assert (third["mrr@10"].value, third[ANSWERING + "mrr@10"].value, third[KNOWN + "mrr@10"].value) == (1 / 3, 0.5, 1.0)
+    assert ANSWERING + "recall@1" not in first and KNOWN + "recall@1" not in first  # recall is about finding every gold article
 
 
 def test_passages_deduplicate_to_articles_in_rank_order():
