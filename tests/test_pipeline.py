@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import SEED_QUESTIONS, make_settings, needs_shared
+from conftest import SEED_QUESTIONS, make_settings, needs_shared, run_cli
 
 from newsrag.components import open_pipeline
 from newsrag.rag.citations import markers_in
@@ -257,6 +257,9 @@ def test_a_question_naming_no_time_is_not_answered_from_old_news_alone(tmp_path,
     stale = pipeline.run(question, as_of=dt.date(2022, 6, 12))
     assert stale.abstained and not stale.citations
     assert any("2021-03-01" in note and "2022-06-12 on" in note for note in stale.notes)
+    terminal = run_cli("ask", question, "--as-of", "2022-06-12", "--store", str(tmp_path / "store"), "--backend", "extractive")
+    drafted, checked = terminal.stdout.split("Checked against the sources:")  # the quoted draft streams, then gives way
+    assert "Aldport" in drafted and "don't say." in checked and "2021-03-01 or before" in checked  # and says why
     then = pipeline.run(question, as_of=dt.date(2021, 3, 4))  # that week's news
     assert not then.abstained and "Aldport" in then.answer
     named = pipeline.run("Which university announced in 2021 it will end tuition fees for all students?", as_of=dt.date(2022, 6, 12))

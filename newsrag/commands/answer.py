@@ -41,7 +41,8 @@ def print_sources(answer, out=sys.stdout) -> None:
 
 
 def _stream_to_terminal(pipeline, question: str, history, filters, out=sys.stdout, as_of=None):
-    """Print draft tokens as they come, then the verified answer if checking changed it."""
+    """Print draft tokens as they come, then the verified answer if checking changed it, with the
+    notes that say why (as the browser shows them)."""
     draft = ""
     answer = None
     for event in pipeline.stream(question, history, filters, as_of=as_of):
@@ -53,6 +54,8 @@ def _stream_to_terminal(pipeline, question: str, history, filters, out=sys.stdou
     print(file=out)
     if answer.answer.strip() != draft.strip():
         print(f"\nChecked against the sources: {answer.answer}", file=out)
+        for note in answer.notes:
+            print(f"  ({note})", file=out)
     print_sources(answer, out)
     return answer
 
