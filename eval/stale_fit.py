@@ -53,9 +53,8 @@ def stale_cases(journal: Path, negatives: bool) -> list[StaleCase]:
         days = [published_day(c.get("published") or "") for c in answer["citations"]]
         if any(day is None for day in days):
             continue
-        asked = frame.start if frame.window else as_of
         right = bool((scores.get("answer_text_anyway" if negatives else "answer_text_match") or {}).get("value"))
-        cases.append(StaleCase(half_of(record["question"]["id"]), (asked - max(days)).days, right, negatives and not right))
+        cases.append(StaleCase(half_of(record["question"]["id"]), (frame.news_from - max(days)).days, right, negatives and not right))
     return cases
 
 

@@ -300,7 +300,7 @@ class AnswerSettings(BaseModel):
     quoted_sentences: int = Field(3, ge=1, le=10, description="Sentences an extractive answer quotes at most (rag/extractive.py)")
     quoted_share: float = Field(0.75, ge=0, le=1, description="...each scoring at least this share of the best one")
     # Fitted on half A of RealTime QA dev's answers at a7eed3f (`eval answers`, each question as of its
-    # date, and the same with `--hard-negatives`; ad hoc script over their journals, 8 to 365 days):
+    # date, and the same with `--hard-negatives`; `python -m newsrag.eval.stale_fit`, 8 to 365 days):
     # 90 days abstains on 7 wrong hard-negative answers of half A and loses none right (30 days: 8,
     # and 3 lost); held-back half B: 3 and none. README "Old news is not an answer about the news".
     stale_after_days: int = Field(

@@ -440,10 +440,9 @@ class AnswerPipeline:
             return
         if not frame.window and not holds_news_week(self.store.keyword_index(), frame.as_of, self.settings.retrieval.week_days):
             return
-        asked = frame.start if frame.window else frame.as_of
         answer.notes.append(
             f"the answer rested only on articles from {newest.isoformat()} or before, more than {stale_days} days before the "
-            f"news asked about ({asked.isoformat()} on): old news is not an answer to it (ask about that time to read it)"
+            f"news asked about ({frame.news_from.isoformat()} on): old news is not an answer to it (ask about that time to read it)"
         )
         answer.answer, answer.abstained, answer.citations, answer.claims = ABSTAIN_ANSWER, True, [], []
 

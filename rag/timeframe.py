@@ -79,6 +79,12 @@ class Timeframe:
     def window(self) -> bool:
         return self.start is not None
 
+    @property
+    def news_from(self) -> dt.date:
+        """The first day of the news the question asks about: its window's first day, else (no time
+        named) its as-of date."""
+        return self.start if self.start is not None else self.as_of
+
     def window_or_week(self, week_days: int) -> tuple[dt.date, dt.date] | None:
         """The dates the question points to: its window, else the news week (the `week_days` up to
         the as-of date, the news a question naming no time is about), else None (`week_days` 0)."""
@@ -266,8 +272,7 @@ def old_news(published: list[str], frame: Timeframe | None, stale_days: int) -> 
     if any(day is None for day in days):
         return None
     newest = max(days)
-    asked = frame.start if frame.window else frame.as_of
-    return newest if (asked - newest).days > stale_days else None
+    return newest if (frame.news_from - newest).days > stale_days else None
 
 
 def published_day(published: str) -> dt.date | None:
