@@ -41,14 +41,19 @@ MONTH_YEAR = re.compile(rf"\b(?:in|during|since|of|by|last|this)?\s*{_MONTH}(?:\
 YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", re.I)
 WEEKDAY = re.compile(r"\b(?:on|last|this)\s+(" + "|".join(WEEKDAYS) + r")\b", re.I)
 # Relative spans: the words, and the days back from the as-of date that they cover ("month" and
-# "year": the calendar month or year of the as-of date, for "this month" and "this year").
+# "year": the calendar month or year of the as-of date, for "this month" and "this year"; "previous
+# month" and "previous year": from the first day of the calendar month or year before it, for a bare
+# "last month" and "last year", which a reader counts by the calendar, where "the past year" and
+# "over the last year" count back twelve months).
 RELATIVE = [
     (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), 1),
     (re.compile(r"\byesterday\b", re.I), 2),
     (re.compile(r"\b(this|past|last) (week|weekend)\b|\bthis past week\b|\bdays? ago\b", re.I), 8),
     (re.compile(r"\bthis month\b", re.I), "month"),
+    (re.compile(r"(?<!\bthe )\blast month\b", re.I), "previous month"),
     (re.compile(r"\b(past|last) (month)\b|\bweeks ago\b", re.I), 35),
     (re.compile(r"\bthis year\b", re.I), "year"),
+    (re.compile(r"(?<!\bthe )\blast year\b", re.I), "previous year"),
     (re.compile(r"\b(past|last) year\b|\bmonths ago\b", re.I), 400),
 ]
 # "this year", "last year's vote", "next year": a year an article counts from its own date.
@@ -123,13 +128,19 @@ def relative_start(span: int | str, as_of: dt.date) -> dt.date:
     """The first day of a `RELATIVE` span counted back from `as_of`.
 
     "This month" and "this year" are the calendar month and year a reader is in: "later this year",
-    asked in July 2022, is not said by an article of July 2021, though it is within a year of it. A
-    number of days counts back from the as-of date ("this week": 8 days, "last year": 400).
+    asked in July 2022, is not said by an article of July 2021, though it is within a year of it.
+    "Last month" and "last year" reach back to the calendar month and year before ("last year",
+    asked in December 2026, is 2025 from its January on). A number of days counts back from the
+    as-of date ("this week": 8 days, "the past year": 400).
     """
     if span == "month":
         return as_of.replace(day=1)
     if span == "year":
         return as_of.replace(month=1, day=1)
+    if span == "previous month":
+        return (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    if span == "previous year":
+        return dt.date(as_of.year - 1, 1, 1)
     return as_of - dt.timedelta(days=int(span) - 1)
 
 

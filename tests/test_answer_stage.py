@@ -251,17 +251,22 @@ def test_relative_time_words_resolve_against_the_as_of_date():
     assert resolve("What is the latest on the talks?", as_of).recent
 
 
-def test_this_month_and_this_year_are_the_calendar_month_and_year():
+def test_this_and_last_month_and_year_are_the_calendars():
     """A reader asking in July 2022 about "later this year" means 2022: an answer's "this year",
     cited to an article of July 2021 that does not say it, is not supported, though the article is
-    within a year of the question. "Last month" and "the past year" still count back."""
+    within a year of the question. "Last month" and "last year" reach back to the calendar month and
+    year before; "the past year" and "over the last month" count back."""
     from newsrag.rag.timeframe import says_another_time
 
     as_of = dt.date(2022, 7, 28)
     assert resolve("Which singer will launch a Las Vegas residency later this year?", as_of).start == dt.date(2022, 1, 1)
     assert resolve("Which mission will NASA launch this month?", as_of).start == dt.date(2022, 7, 1)
     assert resolve("How many titles were banned over the past year?", as_of).start == dt.date(2021, 6, 24)
-    assert resolve("What did prices do last month?", as_of).start == dt.date(2022, 6, 24)
+    assert resolve("What did prices do over the last month?", as_of).start == dt.date(2022, 6, 24)
+    assert resolve("What did prices do last month?", as_of).start == dt.date(2022, 6, 1)
+    assert resolve("Who won the title last year?", as_of).start == dt.date(2021, 1, 1)
+    assert resolve("Who won last year's title?", dt.date(2022, 1, 5)).start == dt.date(2021, 1, 1)
+    assert resolve("What did prices do last month?", dt.date(2022, 1, 5)).start == dt.date(2021, 12, 1)
     claim = "The Backstreet Boys will launch a Las Vegas residency this year [1]."
     assert says_another_time(claim, "Backstreet Boys return to Las Vegas for a holiday residency", "2021-07-12", as_of)
     assert not says_another_time(claim, "Backstreet Boys return to Las Vegas for a holiday residency", "2022-02-01", as_of)
@@ -353,6 +358,8 @@ def test_old_news_is_an_answer_whose_every_source_is_older_than_the_limit():
     assert old_news(["2021-10-15", ""], plain, 90) is None  # an undated source may be new
     assert old_news(["2021-10-15"], plain, 0) is None and old_news([], plain, 90) is None
     assert old_news(["2021-10-15"], resolve("Which product was hard to find in October 2021?", as_of), 90) is None  # its time named
+    last_year = resolve("What did Iran give Russia last year?", dt.date(2026, 12, 5))  # 2025 from its January on
+    assert old_news(["2025-04-25"], last_year, 90) is None and old_news(["2024-04-25"], last_year, 90) == dt.date(2024, 4, 25)
     this_week = resolve("Which head of state resigned this week?", as_of)  # counted back: July 14 on
     assert old_news(["2021-03-01"], this_week, 90) == dt.date(2021, 3, 1)
     assert old_news(["2022-05-01"], this_week, 90) is None  # 74 days before the week: dated, not dropped (rag/dating.py)
