@@ -225,7 +225,8 @@ def test_a_model_rewrite_of_a_follow_up_steers_the_evidence(seed_pipeline):
 def test_a_question_naming_no_time_is_not_answered_from_old_news_alone(tmp_path, encoder):
     """Asked of an archive that holds the week's news, a question naming no time is about that news:
     an answer resting only on a report of the year before gives way to an abstention that says so.
-    The same question answers where the archive stops earlier, or when it names that time."""
+    The same question answers in the report's own week, asked of an archive that stops before the
+    week it is asked in, or when it names that time."""
     import datetime as dt
 
     from newsrag.components import open_store
@@ -262,6 +263,8 @@ def test_a_question_naming_no_time_is_not_answered_from_old_news_alone(tmp_path,
     assert "Aldport" in drafted and "don't say." in checked and "2021-03-01 or before" in checked  # and says why
     then = pipeline.run(question, as_of=dt.date(2021, 3, 4))  # that week's news
     assert not then.abstained and "Aldport" in then.answer
+    later = pipeline.run(question, as_of=dt.date(2023, 1, 10))  # the archive stops in June 2022: no news week to ask about
+    assert not later.abstained and "Aldport" in later.answer
     named = pipeline.run("Which university announced in 2021 it will end tuition fees for all students?", as_of=dt.date(2022, 6, 12))
     assert not named.abstained and "Aldport" in named.answer
     off = open_pipeline(make_settings(tmp_path / "store", answer={"stale_after_days": 0})).run(question, as_of=dt.date(2022, 6, 12))
