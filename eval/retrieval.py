@@ -128,9 +128,8 @@ def run_questions(questions: Sequence[Question], search: Search, top_k: int, des
         seconds = time.perf_counter() - began
         scores = {m.name: m.compute(ranked, question.gold_docs) for m in metrics}
         if question.gold_docs:
-            answering = [*question.gold_docs, *question.silver_docs]
-            scores.update({ANSWERING + m.name: m.compute(ranked, answering) for m in metrics if not isinstance(m, RecallAtK)})
-            scores.update({KNOWN + m.name: m.compute(ranked, question.answering_docs) for m in metrics if not isinstance(m, RecallAtK)})
+            for prefix, answering in ((ANSWERING, [*question.gold_docs, *question.silver_docs]), (KNOWN, question.answering_docs)):
+                scores.update({prefix + m.name: m.compute(ranked, answering) for m in metrics if not isinstance(m, RecallAtK)})
         outcomes.append(RetrievalOutcome(question, query, ranked, scores, seconds))
     return outcomes
 

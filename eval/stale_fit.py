@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsrag.eval.calibrate import half_of
-from newsrag.rag.timeframe import published_day, resolve
+from newsrag.rag.timeframe import newest_source, resolve
 
 GRID = (8, 15, 30, 45, 60, 90, 120, 180, 365)  # days tried
 JOURNAL = "journal-ours.jsonl"
@@ -44,17 +44,14 @@ def stale_cases(journal: Path, negatives: bool) -> list[StaleCase]:
     for line in Path(journal).read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         answer, scores = record["answer"], record["scores"]
-        if answer.get("abstained") or not answer.get("citations") or not answer.get("as_of"):
+        if answer.get("abstained") or not answer.get("as_of"):
             continue
-        as_of = dt.date.fromisoformat(answer["as_of"])
-        frame = resolve(answer.get("standalone_question") or answer["question"], as_of)
-        if frame.window and not frame.relative:
-            continue
-        days = [published_day(c.get("published") or "") for c in answer["citations"]]
-        if any(day is None for day in days):
+        frame = resolve(answer.get("standalone_question") or answer["question"], dt.date.fromisoformat(answer["as_of"]))
+        newest = newest_source([c.get("published") or "" for c in answer["citations"]], frame)
+        if newest is None:
             continue
         right = bool((scores.get("answer_text_anyway" if negatives else "answer_text_match") or {}).get("value"))
-        cases.append(StaleCase(half_of(record["question"]["id"]), (frame.news_from - max(days)).days, right, negatives and not right))
+        cases.append(StaleCase(half_of(record["question"]["id"]), (frame.news_from - newest).days, right, negatives and not right))
     return cases
 
 

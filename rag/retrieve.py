@@ -318,11 +318,10 @@ def holds_news_week(index: KeywordIndex, as_of: dt.date, week_days: int) -> bool
     """Whether the archive holds an article published in the news week up to `as_of` (its last
     `week_days` days): a current archive, whose questions that name no time ask about that news.
     False when the news week is off (`week_days` 0)."""
-    if week_days <= 0 or not len(index.rows):
+    span = Timeframe(as_of).window_or_week(week_days)
+    if span is None:
         return False
-    published = index.column("published_n")
-    start = published_number((as_of - dt.timedelta(days=week_days - 1)).isoformat())
-    return bool(((published >= start) & (published <= published_number(as_of.isoformat()))).any())
+    return bool(keyword_mask(index, Filters(date_from=span[0].isoformat(), date_to=span[1].isoformat())).any())
 
 
 def until(filters: Filters | None, as_of: dt.date) -> Filters:

@@ -264,26 +264,30 @@ def says_another_time(claim: str, source: str, published: str, as_of: dt.date) -
     return False
 
 
+def newest_source(published: list[str], frame: Timeframe | None) -> dt.date | None:
+    """The newest of an answer's sources' dates, where the old-news rule (`old_news`) reads the
+    answer: a question that names no time or counts its window back ("this week", "last month").
+    None for a question that names a date ("in 2015", "the April 1 strike": its window judges it),
+    an undated source (it may be new), or nothing cited."""
+    if frame is None or (frame.window and not frame.relative) or not published:
+        return None
+    days = [published_day(p) for p in published]
+    return None if any(day is None for day in days) else max(days)
+
+
 def old_news(published: list[str], frame: Timeframe | None, stale_days: int) -> dt.date | None:
     """The newest of an answer's sources' dates when every source is more than `stale_days` older
-    than the news its question asks about; None otherwise.
+    than the news its question asks about (`Timeframe.news_from`); None otherwise, and when the rule
+    is off (`stale_days` 0) or does not read the answer (`newest_source`).
 
     The news asked about begins at the as-of date of a question that names no time (asked of an
     archive that holds the news of its week, retrieval reads it so too: rag/retrieve.py), and at the
     first day of a window counted back from it ("this week", "last month"). An answer resting only
     on coverage months older is another story's answer ("Which Ivy League school announced it will
     eliminate student loans?" answered from a report of 2015), or one the news has since moved past.
-    A question that names a date ("in 2015", "the April 1 strike") is judged by its window instead.
-    None as well when the rule is off (`stale_days` 0), a source is undated (it may be new), or
-    nothing is cited.
     """
-    if frame is None or (frame.window and not frame.relative) or stale_days <= 0 or not published:
-        return None
-    days = [published_day(p) for p in published]
-    if any(day is None for day in days):
-        return None
-    newest = max(days)
-    return newest if (frame.news_from - newest).days > stale_days else None
+    newest = newest_source(published, frame) if stale_days > 0 else None
+    return newest if newest is not None and (frame.news_from - newest).days > stale_days else None
 
 
 def published_day(published: str) -> dt.date | None:
