@@ -22,6 +22,7 @@ from functools import lru_cache
 from newsrag.index.places import is_country, place_words
 from newsrag.index.sentences import split_sentences
 from newsrag.rag.terms import PRONOUNS, content_terms, government_names, name_present, term_present
+from newsrag.rag.timeframe import WEEKDAYS
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
@@ -245,6 +246,33 @@ def adds_to_question(question: str, answer: str, said: str = "") -> bool:
 ASKS_FOR_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?(?:country|countries|nation|nations)\b", re.I)
 
 
+# "Where did he ...?", "And where is the plant?": asks for a place (a relative "the colony where ..." does not ask).
+ASKS_FOR_PLACE = re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?where\b", re.I)
+# A name a preposition of place introduces: "in Syria", "at Kennedy Space Center", "east of Moscow",
+# "to Mexico City". Months and weekdays that follow "in" or "on" are times (`_TIME_WORDS`).
+PLACED_NAME = re.compile(
+    r"\b(?:in|at|near|outside|inside|from|to|into|across|throughout|off|of|around|towards?|within|beyond)\s+(?:the\s+)?([A-Z][\w'’.-]*)"
+)
+_TIME_WORDS = frozenset((*MONTHS, *WEEKDAYS))
+
+
+def new_places(text: str, known: str) -> set[str]:
+    """The places `text` names and `known` does not: a capitalised word a preposition of place
+    introduces ("in Antarctica", "at Kennedy Space Center"), or a country however it is introduced.
+    An answer to "where" that names none ("He revolutionised cinema with his debut feature") has not
+    said where; the rule reads how English places a thing, not a list of places."""
+    text = MARKER.sub(" ", text)
+    placed = {name_key(m.group(1)) for m in PLACED_NAME.finditer(text) if name_key(m.group(1)) not in _TIME_WORDS}
+    asked = Specifics.of(known).names | {name_key(w) for w in CAPITALISED.findall(known)}
+    return {name for name in placed if name not in asked} | new_countries(text, known)
+
+
+# "Who is next in line?" asks for a person; "whose" and "whom" ask about one already named.
+ASKS_FOR_PERSON = re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?who\b", re.I)
+# An answer opening "He ..." or "She ..." names nobody as its subject ("They are X and Y" lists whom it means).
+PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she)\b", re.I)
+
+
 # Longest country name read from a run, in words ("Bosnia and Herzegovina" is not read whole; its words are).
 _COUNTRY_WORDS = 3
 
@@ -318,8 +346,8 @@ def _names_government(name: tuple[str, ...], present: set[str]) -> bool:
 def names_kind_asked(question: str, answer: str, said: str = "") -> bool:
     """Whether `answer` names a thing of the kind the question asks for that neither the question
     nor the conversation's previous answer (`said`) names: a figure for "how many / how much / what
-    total", a country for "which country" (ISO 3166 names). Other questions ask for kinds no rule can
-    tell apart, and pass.
+    total", a country for "which country" (ISO 3166 names), a place for "where", and for "who" a
+    subject other than "he" or "she". Other questions ask for kinds no rule can tell apart, and pass.
 
     Asked "And what total did the Pentagon later put on the cost of the war?" after "At least $11.3
     billion in munitions", the same $11.3 billion with commentary around it is not the later total."""
@@ -328,6 +356,10 @@ def names_kind_asked(question: str, answer: str, said: str = "") -> bool:
         return bool(numbers_in(answer) - numbers_in(known))
     if ASKS_FOR_COUNTRY.search(question):
         return bool(new_countries(answer, known))
+    if ASKS_FOR_PLACE.search(the_ask(question)):
+        return bool(new_places(answer, known))
+    if ASKS_FOR_PERSON.search(the_ask(question)) and PRONOUN_SUBJECT.match(answer):
+        return False  # "He is next in line ...": says who only to a reader who already knows
     return True
 
 

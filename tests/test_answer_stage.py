@@ -488,6 +488,31 @@ def test_an_answer_must_name_the_kind_of_thing_asked_for():
     assert new_countries("The U.S. and Saudi Arabia [1].", "Did the U.S. help?") == {"saudi arabia"}
 
 
+def test_an_answer_to_where_names_a_place_and_to_who_a_person():
+    """ "Where" is answered by a place the question does not name: a name after a preposition of place
+    ("in Syria", "east of Moscow", "at Kennedy Space Center") or a country. A sentence that names a
+    film or a month instead has not said where; a relative "the colony where ..." asks no place.
+    "Who" answered "He is ..." has not said who."""
+    from newsrag.rag.specifics import names_kind_asked, new_places
+
+    godard = "Jean-Luc Godard died this week. Where did he revolutionize cinema in the late 1950s?"
+    assert not names_kind_asked(godard, 'Godard revolutionized cinema in the late 1950s with his debut feature "Breathless" [1].')
+    assert names_kind_asked(godard, "Godard revolutionized cinema in France in the late 1950s [1].")
+    assert names_kind_asked("Where is the plant Iran is to build?", "The plant is east of Moscow [1].")
+    assert names_kind_asked("Where did the rocket launch from?", "It launched from the Arnhem Space Center [1].")
+    assert names_kind_asked("And where did Hezbollah fight?", "Hezbollah fought in Syria [1].")  # a follow-up's "and"
+    assert not names_kind_asked("Where did the talks happen?", "The talks happened on Monday in June [1].")  # times
+    assert not names_kind_asked("Where in Syria did Hezbollah fight?", "Hezbollah fought in Syria [1].")  # the question's own place
+    assert names_kind_asked("What is the nickname of the penal colony where Navalny was held?", "Polar Wolf [1].")
+    # "who" answered by a pronoun names nobody, however many others the sentence names
+    succession = "King Charles III became Britain's monarch. Who is next in the line of royal succession?"
+    assert not names_kind_asked(succession, "He is next in line, as the eldest son of the king and Princess Diana [1].")
+    assert names_kind_asked(succession, "Prince William is next in line [1].")
+    assert names_kind_asked("Who are the two candidates?", "They are Liz Truss and Rishi Sunak [1].")  # "they" lists them
+    assert names_kind_asked("Whose drones hit Kyiv?", "They were Iran's Shahed drones [1].")  # "whose": not a person asked
+    assert new_places("Mar-a-Lago is in Palm Beach, Florida [1].", "Where is Mar-a-Lago?") == {"palm"}  # the name's first word
+
+
 def test_a_capital_names_its_countrys_government_and_the_other_way_round():
     from newsrag.rag.terms import content_terms, entity_coverage, government_names, question_entities
 
