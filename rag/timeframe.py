@@ -42,12 +42,13 @@ YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", re.I)
 WEEKDAY = re.compile(r"\b(?:on|last|this)\s+(" + "|".join(WEEKDAYS) + r")\b", re.I)
 # Relative spans: the words, and the days back from the as-of date that they cover ("month" and
 # "year": the calendar month or year of the as-of date, for "this month" and "this year"; "previous
-# month" and "previous year": from the first day of the calendar month or year before it, for a bare
-# "last month" and "last year", which a reader counts by the calendar, where "the past year" and
-# "over the last year" count back twelve months).
+# week", "previous month" and "previous year": from the first day (a Monday) of the calendar week,
+# month or year before it, for a bare "last week", "last month" and "last year", which a reader counts
+# by the calendar, where "the past year" and "over the last year" count back twelve months).
 RELATIVE = [
     (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), 1),
     (re.compile(r"\byesterday\b", re.I), 2),
+    (re.compile(r"(?<!\bthe )\blast week\b(?!end)", re.I), "previous week"),
     (re.compile(r"\b(this|past|last) (week|weekend)\b|\bthis past week\b|\bdays? ago\b", re.I), 8),
     (re.compile(r"\bthis month\b", re.I), "month"),
     (re.compile(r"(?<!\bthe )\blast month\b", re.I), "previous month"),
@@ -129,14 +130,17 @@ def relative_start(span: int | str, as_of: dt.date) -> dt.date:
 
     "This month" and "this year" are the calendar month and year a reader is in: "later this year",
     asked in July 2022, is not said by an article of July 2021, though it is within a year of it.
-    "Last month" and "last year" reach back to the calendar month and year before ("last year",
-    asked in December 2026, is 2025 from its January on). A number of days counts back from the
+    "Last week", "last month" and "last year" reach back to the calendar week (from its Monday), month
+    and year before ("last year", asked in December 2026, is 2025 from its January on; "last week",
+    asked on a Thursday, begins ten days before). A number of days counts back from the
     as-of date ("this week": 8 days, "the past year": 400).
     """
     if span == "month":
         return as_of.replace(day=1)
     if span == "year":
         return as_of.replace(month=1, day=1)
+    if span == "previous week":
+        return as_of - dt.timedelta(days=as_of.weekday() + 7)
     if span == "previous month":
         return (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     if span == "previous year":

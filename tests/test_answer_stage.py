@@ -251,11 +251,11 @@ def test_relative_time_words_resolve_against_the_as_of_date():
     assert resolve("What is the latest on the talks?", as_of).recent
 
 
-def test_this_and_last_month_and_year_are_the_calendars():
+def test_this_and_last_week_month_and_year_are_the_calendars():
     """A reader asking in July 2022 about "later this year" means 2022: an answer's "this year",
     cited to an article of July 2021 that does not say it, is not supported, though the article is
-    within a year of the question. "Last month" and "last year" reach back to the calendar month and
-    year before; "the past year" and "over the last month" count back."""
+    within a year of the question. "Last week", "last month" and "last year" reach back to the calendar
+    week, month and year before; "the past year" and "over the last month" count back."""
     from newsrag.rag.timeframe import says_another_time
 
     as_of = dt.date(2022, 7, 28)
@@ -267,6 +267,14 @@ def test_this_and_last_month_and_year_are_the_calendars():
     assert resolve("Who won the title last year?", as_of).start == dt.date(2021, 1, 1)
     assert resolve("Who won last year's title?", dt.date(2022, 1, 5)).start == dt.date(2021, 1, 1)
     assert resolve("What did prices do last month?", dt.date(2022, 1, 5)).start == dt.date(2021, 12, 1)
+    # "last week", asked on Thursday July 28, is the calendar week from Monday July 18; "the past week" counts back 8 days
+    assert resolve("Who resigned last week?", as_of).start == dt.date(2022, 7, 18)
+    assert (
+        resolve("Who resigned over the past week?", as_of).start == resolve("Who resigned this week?", as_of).start == dt.date(2022, 7, 21)
+    )
+    assert resolve("Who resigned over the last week?", as_of).start == dt.date(2022, 7, 21)
+    assert resolve("Who played last weekend?", as_of).start == dt.date(2022, 7, 21)
+    assert resolve("Who resigned last week?", dt.date(2022, 7, 25)).start == dt.date(2022, 7, 18)  # asked on a Monday: 8 days
     claim = "The Backstreet Boys will launch a Las Vegas residency this year [1]."
     assert says_another_time(claim, "Backstreet Boys return to Las Vegas for a holiday residency", "2021-07-12", as_of)
     assert not says_another_time(claim, "Backstreet Boys return to Las Vegas for a holiday residency", "2022-02-01", as_of)
