@@ -267,8 +267,9 @@ def new_places(text: str, known: str) -> set[str]:
     return {name for name in placed if name not in asked} | new_countries(text, known)
 
 
-# "Who is next in line?" asks for a person; "whose" and "whom" ask about one already named.
-ASKS_FOR_PERSON = re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?who\b", re.I)
+# "Who is next in line?" asks for a person; "whose" and "whom" ask about one already named, and so
+# does "Who is Viktor Bout?" (a name after "who is": "He is a Russian arms dealer" answers it).
+ASKS_FOR_PERSON = re.compile(r"^\s*(?:(?:[Aa]nd|[Bb]ut|[Ss]o|[Tt]hen)\s+)?[Ww]ho\b(?!\s+(?:is|was|are|were)\s+[A-Z])")
 # An answer opening "He ..." or "She ..." names nobody as its subject ("They are X and Y" lists whom it means).
 PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she)\b", re.I)
 

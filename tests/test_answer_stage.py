@@ -516,6 +516,8 @@ def test_an_answer_to_where_names_a_place_and_to_who_a_person():
     succession = "King Charles III became Britain's monarch. Who is next in the line of royal succession?"
     assert not names_kind_asked(succession, "He is next in line, as the eldest son of the king and Princess Diana [1].")
     assert names_kind_asked(succession, "Prince William is next in line [1].")
+    assert names_kind_asked("Who is Viktor Bout?", "He is a Russian arms dealer [1].")  # asks about a name, not for one
+    assert not names_kind_asked("Who is the new prime minister?", "She is the new prime minister [1].")
     assert names_kind_asked("Who are the two candidates?", "They are Liz Truss and Rishi Sunak [1].")  # "they" lists them
     assert names_kind_asked("Whose drones hit Kyiv?", "They were Iran's Shahed drones [1].")  # "whose": not a person asked
     assert new_places("Mar-a-Lago is in Palm Beach, Florida [1].", "Where is Mar-a-Lago?") == {"palm"}  # the name's first word
