@@ -88,7 +88,10 @@ def yes_probability(server, question: str, date: str, answer: str, sources: str)
             "top_logprobs": 10,
         }
     )
-    top = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+    try:
+        top = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+    except (KeyError, IndexError, TypeError):
+        raise ValueError(f"the model gave no log-probabilities: {str(reply)[:200]}") from None
     yes = sum(math.exp(t["logprob"]) for t in top if t["token"].strip().lower() == "yes")
     no = sum(math.exp(t["logprob"]) for t in top if t["token"].strip().lower() == "no")
     return yes / (yes + no) if yes + no else 0.5
@@ -111,10 +114,13 @@ def probe(run: Path, negatives_run: Path, context: str, server) -> list[ProbeCas
 
 
 def roc_auc(positives: list[float], negatives: list[float]) -> float | None:
-    """The chance that a random positive scores above a random negative (ties count half)."""
+    """The chance that a random positive scores above a random negative (ties count half); None
+    without both. scikit-learn's, as `eval calibrate` reports it."""
     if not positives or not negatives:
         return None
-    return sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives) / (len(positives) * len(negatives))
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score([1] * len(positives) + [0] * len(negatives), [*positives, *negatives]))
 
 
 def report(cases: list[ProbeCase]) -> str:
@@ -153,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     model = resolve_model_path(settings.llm.model_path, settings.home)
     server = load_runtime(model, settings.llm.context_window, settings.llm.threads, "xllamacpp").server  # it reports log-probabilities
-    cases = probe(args.run, args.negatives_run, args.context, server)
+    try:
+        cases = probe(args.run, args.negatives_run, args.context, server)
+    except (OSError, ValueError, KeyError) as error:  # a missing journal, a line that is not a run's, a refused request
+        print(f"verifier_probe: {error}", file=sys.stderr)
+        return 1
     if args.out:
         args.out.write_text("".join(json.dumps(asdict(c)) + "\n" for c in cases), encoding="utf-8")
     print(report(cases))
