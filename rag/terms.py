@@ -38,10 +38,17 @@ def _stopwords() -> frozenset[str]:
 MONTH_ABBREVIATIONS = {short: names[0] for names in MONTH_NAMES for short in names[1:] if short != "mar"}
 
 
+# An initialism written with periods: "U.S.", "U.K.", "E.U." (the tokenizer keeps words of two
+# letters or more, so without this "U.S." is no word at all and never meets a reader's "US").
+DOTTED_INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed, lower-cased content words of `text`, in order (stopwords and question words dropped;
-    an abbreviated month counts as the month)."""
+    an abbreviated month counts as the month; "U.S." is "US", as copy desks that drop the periods
+    write it)."""
     stop = _stopwords()
+    text = DOTTED_INITIALISM.sub(lambda match: match.group(0).replace(".", ""), text)
     words = [MONTH_ABBREVIATIONS.get(w, w) for w in TOKEN.findall(text.lower()) if w not in stop]
     return stemmer().stemWords(words) if words else []
 

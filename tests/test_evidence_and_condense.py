@@ -91,6 +91,17 @@ def test_an_abbreviated_month_is_the_month():
     assert content_terms("Protesters mar the parade") == ["protest", "mar", "parad"]  # "mar" is a verb, not March
 
 
+def test_an_initialism_with_periods_is_the_same_word_without():
+    """ "U.S." is "US": a question asking about the US names what an AP-style article writes "U.S.",
+    so the name is not missing from it (answerability's `missing_rarity`, `best_entities`)."""
+    from newsrag.rag.terms import content_terms, entity_coverage, question_entities
+
+    assert content_terms("the U.S. and the U.K.") == content_terms("the US and the UK") == ["us", "uk"]
+    names = question_entities("Which war is making the US more worried about weapons getting to Hezbollah?")
+    assert entity_coverage(names, set(content_terms("The U.S. fears arms will reach Hezbollah."))) == 1.0
+    assert content_terms("Mr. Smith met Dr. Jones") == ["mr", "smith", "met", "dr", "jone"]  # one abbreviated word is left alone
+
+
 def test_an_article_published_before_the_time_asked_about_counts_for_less(encoder):
     import datetime as dt
 
