@@ -44,11 +44,11 @@ CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*[\w]")
 CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 # Text in quotation marks, at least two words (single quoted words are often scare quotes).
 QUOTED = re.compile(r"[\"“]([^\"“”]{3,200}?)[\"”]")
+# The opening of an asking sentence before its question word: a follow-up may open with a
+# conjunction ("And what total did ...?" asks all the same).
+ASKING_OPENING = r"^\s*(?:(?:and|but|so|then)\s+)?"
 # Question words that ask for a specific (who/which/what/when/where/how many/how much).
-# A follow-up may open with a conjunction: "And what total did ...?" asks for a specific all the same.
-ASKS_FOR_SPECIFIC = re.compile(
-    r"^\s*(?:(?:and|but|so|then)\s+)?(?:who|whom|whose|which|what|when|where|how (?:many|much|long|old|far))\b", re.I
-)
+ASKS_FOR_SPECIFIC = re.compile(ASKING_OPENING + r"(?:who|whom|whose|which|what|when|where|how (?:many|much|long|old|far))\b", re.I)
 # Capitalised words that open sentences without naming anything.
 SENTENCE_OPENERS = frozenset(
     "a an the this that these those it its in on at as after before during according by for from "
@@ -247,7 +247,7 @@ ASKS_FOR_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?(?:cou
 
 
 # "Where did he ...?", "And where is the plant?": asks for a place (a relative "the colony where ..." does not ask).
-ASKS_FOR_PLACE = re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?where\b", re.I)
+ASKS_FOR_PLACE = re.compile(ASKING_OPENING + r"where\b", re.I)
 # A name a preposition of place introduces: "in Syria", "at Kennedy Space Center", "east of Moscow",
 # "to Mexico City". Months and weekdays that follow "in" or "on" are times (`_TIME_WORDS`).
 PLACED_NAME = re.compile(
@@ -263,7 +263,7 @@ def new_places(text: str, known: str) -> set[str]:
     said where; the rule reads how English places a thing, not a list of places."""
     text = MARKER.sub(" ", text)
     placed = {name_key(m.group(1)) for m in PLACED_NAME.finditer(text) if name_key(m.group(1)) not in _TIME_WORDS}
-    asked = Specifics.of(known).names | {name_key(w) for w in CAPITALISED.findall(known)}
+    asked = {name_key(w) for w in CAPITALISED.findall(known)}  # every capitalised word: a sentence's first too
     return {name for name in placed if name not in asked} | new_countries(text, known)
 
 
